@@ -1,0 +1,287 @@
+//! Multi-armed bandits: BernoulliBandit-misc and GaussianBandit-misc (gymnax), with any
+//! number of arms and per-env task distributions. Spec: README.md; GPU side: env.wgsl.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
+use crate::rng::{self, Key};
+
+/// Compile-time bound on arms; a batch's action space may use any number up to it.
+pub const MAX_ARMS: usize = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum RewardKind {
+    Bernoulli = 0,
+    Gaussian = 1,
+}
+
+/// How arm values are drawn at every reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum TaskDist {
+    /// gymnax's: Bernoulli arms {p, 1-p} in random order; Gaussian arm 0 pays 0 and arm 1
+    /// has mean ~ N(mean_mu, sigma_p). Two arms only.
+    Gymnax = 0,
+    /// `values` as given.
+    Fixed = 1,
+    /// Bernoulli p ~ U(0, 1); Gaussian mean ~ N(mean_mu, sigma_p).
+    Uniform = 2,
+    /// Bernoulli p ~ Beta(beta_a, beta_b), integer parameters.
+    Beta = 3,
+    /// Arm `best_arm` has value `best_value` in every task; the others ~ U(0, best_value).
+    Structured = 4,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct BanditParams {
+    pub num_arms: u32,
+    pub max_steps: u32,
+    pub reward_kind: u32,
+    pub task: u32,
+    pub beta_a: u32,
+    pub beta_b: u32,
+    pub best_arm: u32,
+    pub normalize_time: u32,
+    pub reward_prob: f32,
+    pub mean_mu: f32,
+    pub sigma_p: f32,
+    pub sigma_l: f32,
+    /// Derived: `1 / max_steps`; [`BanditParams::with_max_steps`] keeps it in step.
+    pub inv_max_steps: f32,
+    pub best_value: f32,
+    pub _pad: [u32; 2],
+    pub values: [f32; MAX_ARMS],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct BanditState {
+    pub values: [f32; MAX_ARMS],
+    pub last_action: u32,
+    pub last_reward: f32,
+    pub time: u32,
+    pub _pad: u32,
+}
+
+impl BanditParams {
+    /// gymnax's defaults for `kind`: 2 arms, 100 steps, normalised time.
+    pub fn gymnax(kind: RewardKind) -> Self {
+        BanditParams {
+            num_arms: 2,
+            reward_kind: kind as u32,
+            task: TaskDist::Gymnax as u32,
+            beta_a: 1,
+            beta_b: 1,
+            normalize_time: 1,
+            reward_prob: 0.1,
+            mean_mu: -1.0,
+            sigma_p: 1.0,
+            sigma_l: 0.1,
+            best_value: 1.0,
+            ..Zeroable::zeroed()
+        }
+        .with_max_steps(100)
+    }
+
+    pub fn with_max_steps(mut self, max_steps: u32) -> Self {
+        self.max_steps = max_steps;
+        self.inv_max_steps = 1.0 / max_steps as f32;
+        self
+    }
+
+    pub fn with_task(mut self, task: TaskDist) -> Self {
+        self.task = task as u32;
+        self
+    }
+}
+
+/// A bandit env: reward kind and the number of arms in the action space.
+pub struct Bandit {
+    pub kind: RewardKind,
+    pub arms: u32,
+}
+
+impl Bandit {
+    pub fn bernoulli() -> Self {
+        Bandit {
+            kind: RewardKind::Bernoulli,
+            arms: 2,
+        }
+    }
+    pub fn gaussian() -> Self {
+        Bandit {
+            kind: RewardKind::Gaussian,
+            arms: 2,
+        }
+    }
+
+    fn arm_value(&self, key: Key, p: &BanditParams, arm: u32) -> f32 {
+        let bernoulli = p.reward_kind == RewardKind::Bernoulli as u32;
+        match p.task {
+            0 if bernoulli => {
+                let p0 = if rng::below(key, 0, 2) == 0 {
+                    p.reward_prob
+                } else {
+                    1.0 - p.reward_prob
+                };
+                if arm == 0 {
+                    p0
+                } else {
+                    1.0 - p0
+                }
+            }
+            0 if arm == 0 => 0.0,
+            0 => p.mean_mu + p.sigma_p * rng::normal(key, 0),
+            1 => p.values[arm as usize],
+            2 if bernoulli => rng::uniform(key, arm),
+            2 => p.mean_mu + p.sigma_p * rng::normal(key, 2 * arm),
+            3 => rng::beta_int(rng::fold(key, arm), p.beta_a, p.beta_b),
+            _ if arm == p.best_arm => p.best_value,
+            _ => rng::uniform(key, arm) * p.best_value,
+        }
+    }
+}
+
+impl EnvKernel for Bandit {
+    type State = BanditState;
+    type Params = BanditParams;
+
+    fn spec(&self) -> EnvSpec {
+        let (id, what) = match self.kind {
+            RewardKind::Bernoulli => ("BernoulliBandit-misc", "Bernoulli"),
+            RewardKind::Gaussian => ("GaussianBandit-misc", "Gaussian"),
+        };
+        EnvSpec {
+            id: id.into(),
+            obs_dim: self.arms + 2,
+            num_actions: self.arms,
+            max_steps: 100,
+            description: format!(
+                "{}-armed {what} bandit; obs [last reward, one-hot last action, time]",
+                self.arms
+            ),
+        }
+    }
+
+    fn wgsl(&self) -> EnvWgsl {
+        EnvWgsl {
+            file: "envs/bandit/env.wgsl",
+            text: include_str!("env.wgsl"),
+            consts: vec![
+                ("MAX_ARMS", MAX_ARMS as u32),
+                ("NUM_ACTIONS", self.arms),
+                ("OBS_DIM", self.arms + 2),
+                ("OBS_DENSE", 1),
+            ],
+            prelude: String::new(),
+        }
+    }
+
+    fn default_params(&self) -> BanditParams {
+        BanditParams::gymnax(self.kind)
+    }
+
+    fn check_params(&self, p: &BanditParams) -> Result<(), String> {
+        let bernoulli = p.reward_kind == RewardKind::Bernoulli as u32;
+        if p.reward_kind != self.kind as u32 {
+            return Err(format!(
+                "reward_kind is {} but this env is {:?}",
+                p.reward_kind, self.kind
+            ));
+        }
+        if p.num_arms == 0 || p.num_arms > self.arms {
+            return Err(format!(
+                "num_arms = {} must be in 1..={} (the action space)",
+                p.num_arms, self.arms
+            ));
+        }
+        if p.max_steps == 0 || p.max_steps >= 1 << 23 {
+            return Err(format!("max_steps = {} must be in 1..2^23", p.max_steps));
+        }
+        if p.inv_max_steps != 1.0 / p.max_steps as f32 {
+            return Err("inv_max_steps must be 1 / max_steps (use with_max_steps)".into());
+        }
+        match p.task {
+            0 if p.num_arms != 2 => Err("the gymnax task distribution has 2 arms".into()),
+            0 if bernoulli && !(0.0..=1.0).contains(&p.reward_prob) => {
+                Err(format!("reward_prob = {} is not in [0, 1]", p.reward_prob))
+            }
+            1 if bernoulli
+                && !p.values[..p.num_arms as usize]
+                    .iter()
+                    .all(|v| (0.0..=1.0).contains(v)) =>
+            {
+                Err("fixed Bernoulli values must be probabilities in [0, 1]".into())
+            }
+            3 if !bernoulli => Err("the beta task distribution is for Bernoulli arms".into()),
+            3 if p.beta_a == 0 || p.beta_b == 0 || p.beta_a + p.beta_b > 33 => Err(format!(
+                "beta_a = {}, beta_b = {}: integers >= 1 with a + b <= 33",
+                p.beta_a, p.beta_b
+            )),
+            4 if p.best_arm >= p.num_arms => Err(format!(
+                "best_arm = {} is not below num_arms = {}",
+                p.best_arm, p.num_arms
+            )),
+            4 if bernoulli && !(0.0..=1.0).contains(&p.best_value) => {
+                Err(format!("best_value = {} is not in [0, 1]", p.best_value))
+            }
+            5.. => Err(format!("task = {} is not a task distribution (0..=4)", p.task)),
+            _ if !(p.sigma_p >= 0.0 && p.sigma_l >= 0.0) => {
+                Err("sigma_p and sigma_l must be >= 0".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn reset(&self, key: Key, p: &BanditParams) -> BanditState {
+        let mut s = BanditState::zeroed();
+        for arm in 0..p.num_arms {
+            s.values[arm as usize] = self.arm_value(key, p, arm);
+        }
+        s
+    }
+
+    fn step(&self, key: Key, s: &BanditState, action: u32, p: &BanditParams) -> StepOut<BanditState> {
+        let mut reward = 0.0;
+        if action < p.num_arms {
+            let value = s.values[action as usize];
+            reward = if p.reward_kind == RewardKind::Bernoulli as u32 {
+                if rng::uniform(key, 0) < value {
+                    1.0
+                } else {
+                    0.0
+                }
+            } else if p.task == TaskDist::Gymnax as u32 && action == 0 {
+                value
+            } else {
+                value + p.sigma_l * rng::normal(key, 0)
+            };
+        }
+        let state = BanditState {
+            last_action: action,
+            last_reward: reward,
+            time: s.time + 1,
+            ..*s
+        };
+        StepOut {
+            state,
+            reward,
+            terminated: false,
+            truncated: state.time >= p.max_steps,
+        }
+    }
+
+    fn observe(&self, s: &BanditState, p: &BanditParams, obs: &mut [f32]) {
+        obs[0] = s.last_reward;
+        for arm in 0..self.arms {
+            obs[1 + arm as usize] = if arm == s.last_action { 1.0 } else { 0.0 };
+        }
+        obs[1 + self.arms as usize] = if p.normalize_time != 0 {
+            (2 * s.time as i32 - p.max_steps as i32) as f32 * p.inv_max_steps
+        } else {
+            s.time as f32
+        };
+    }
+}

@@ -1,0 +1,48 @@
+// Shared by the drivers (step.wgsl, rollout.wgsl, sample_params.wgsl): the env contract's
+// StepOut, the dispatch config, and the params binding. Twin: src/driver.rs.
+
+struct StepOut {
+    state: EnvState,
+    reward: f32,
+    terminated: bool,
+    truncated: bool,
+}
+
+struct DriverConfig {
+    key: Key,            // stream root for this dispatch (see src/driver.rs)
+    step: u32,           // global step counter of the first step
+    batch: u32,
+    params_per_env: u32, // 0: every env reads params[0]
+    num_steps: u32,      // rollout length
+    _pad0: u32,
+    _pad1: u32,
+}
+
+override WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> cfg: DriverConfig;
+@group(0) @binding(1) var<storage, read> params: array<EnvParams>;
+
+// Envs beyond 65535 workgroups spill into the y dimension of the dispatch.
+fn env_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return gid.x + gid.y * groups.x * WG;
+}
+
+fn env_params(i: u32) -> EnvParams {
+    return params[select(0u, i, cfg.params_per_env != 0u)];
+}
+
+// Key of env i at global step t; the step, the auto-reset and the action each fold in
+// their own constant so their draws never overlap.
+fn step_key(i: u32, t: u32) -> Key {
+    return rng_fold(rng_fold(cfg.key, i), t);
+}
+
+const KEY_STEP: u32 = 0u;
+const KEY_RESET: u32 = 1u;
+const KEY_ACTION: u32 = 2u;
+
+// The policy of the fused rollout and of the `sample_actions` kernel: uniform random for now.
+fn random_action(t_key: Key) -> u32 {
+    return rng_below(rng_fold(t_key, KEY_ACTION), 0u, NUM_ACTIONS);
+}

@@ -1,0 +1,53 @@
+// Fused rollout driver: T steps in a loop inside one invocation, the env state in
+// registers, actions from the policy hook. The observation is computed every step, as a
+// policy needs it; the random policy does not read it, so its entries are summed into
+// `obs_checksum`, which keeps the work from being optimised away and lets tests compare it.
+
+struct RolloutStats {
+    episode_return: f32, // return of the running episode, carried across rollouts
+    return_sum: f32,     // sum of returns of the episodes finished in this rollout
+    episodes: u32,       // episodes finished in this rollout
+    obs_checksum: f32,   // sum of every observation entry seen in this rollout
+}
+
+@group(0) @binding(2) var<storage, read_write> states: array<EnvState>;
+@group(0) @binding(3) var<storage, read_write> stats: array<RolloutStats>;
+
+var<private> obs_checksum: f32;
+
+fn obs_put(j: u32, v: f32) {
+    obs_checksum += v;
+}
+
+@compute @workgroup_size(WG)
+fn rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = env_index(gid, groups);
+    if i >= cfg.batch {
+        return;
+    }
+    let p = env_params(i);
+    let env_key = rng_fold(cfg.key, i);
+    var s = states[i];
+    var episode_return = stats[i].episode_return;
+    var return_sum = 0.0;
+    var episodes = 0u;
+    obs_checksum = 0.0;
+    env_observe(s, p);
+    for (var t = 0u; t < cfg.num_steps; t++) {
+        let t_key = rng_fold(env_key, cfg.step + t);
+        let action = random_action(t_key);
+        var out = env_step(rng_fold(t_key, KEY_STEP), s, action, p);
+        episode_return += out.reward;
+        if out.terminated || out.truncated {
+            env_observe(out.state, p); // the final observation
+            return_sum += episode_return;
+            episodes += 1u;
+            episode_return = 0.0;
+            out.state = env_reset(rng_fold(t_key, KEY_RESET), p);
+        }
+        s = out.state;
+        env_observe(s, p);
+    }
+    states[i] = s;
+    stats[i] = RolloutStats(episode_return, return_sum, episodes, obs_checksum);
+}

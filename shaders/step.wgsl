@@ -1,0 +1,76 @@
+// Step driver: one invocation per env, actions from a buffer. Writes obs, reward and the
+// terminated/truncated flags, auto-resets finished episodes and keeps their final
+// observation in `final_obs` (valid where terminated or truncated is set).
+
+@group(0) @binding(2) var<storage, read_write> states: array<EnvState>;
+@group(0) @binding(3) var<storage, read_write> actions: array<u32>;
+@group(0) @binding(4) var<storage, read_write> obs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> final_obs: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rewards: array<f32>;
+@group(0) @binding(7) var<storage, read_write> terminated: array<u32>;
+@group(0) @binding(8) var<storage, read_write> truncated: array<u32>;
+
+var<private> obs_base: u32;
+var<private> obs_is_final: bool;
+
+fn obs_put(j: u32, v: f32) {
+    if obs_is_final {
+        final_obs[obs_base + j] = v;
+    } else {
+        obs[obs_base + j] = v;
+    }
+}
+
+fn write_obs(s: EnvState, p: EnvParams, i: u32, is_final: bool) {
+    obs_base = i * OBS_DIM;
+    obs_is_final = is_final;
+    if OBS_DENSE == 0u {
+        for (var j = 0u; j < OBS_DIM; j++) {
+            obs_put(j, 0.0);
+        }
+    }
+    env_observe(s, p);
+}
+
+// cfg.key: the reset stream root; every env starts a fresh episode.
+@compute @workgroup_size(WG)
+fn reset(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = env_index(gid, groups);
+    if i >= cfg.batch {
+        return;
+    }
+    let p = env_params(i);
+    let s = env_reset(rng_fold(cfg.key, i), p);
+    states[i] = s;
+    write_obs(s, p, i, false);
+}
+
+// Uniform random actions from the counter RNG, the same ones the fused rollout draws.
+@compute @workgroup_size(WG)
+fn sample_actions(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = env_index(gid, groups);
+    if i >= cfg.batch {
+        return;
+    }
+    actions[i] = random_action(step_key(i, cfg.step));
+}
+
+@compute @workgroup_size(WG)
+fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = env_index(gid, groups);
+    if i >= cfg.batch {
+        return;
+    }
+    let p = env_params(i);
+    let t_key = step_key(i, cfg.step);
+    var out = env_step(rng_fold(t_key, KEY_STEP), states[i], actions[i], p);
+    rewards[i] = out.reward;
+    terminated[i] = u32(out.terminated);
+    truncated[i] = u32(out.truncated);
+    if out.terminated || out.truncated {
+        write_obs(out.state, p, i, true);
+        out.state = env_reset(rng_fold(t_key, KEY_RESET), p);
+    }
+    states[i] = out.state;
+    write_obs(out.state, p, i, false);
+}

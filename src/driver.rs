@@ -1,0 +1,181 @@
+//! What the driver shaders (`shaders/driver.wgsl`, `step.wgsl`, `rollout.wgsl`,
+//! `sample_params.wgsl`) share with the host: the dispatch config, the key schedule, the
+//! rollout statistics, the module composition and the dispatch geometry.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::rng::{self, Key};
+use crate::shader::{const_prelude, Composed, Part, RNG_WGSL};
+
+const DRIVER_WGSL: &str = include_str!("../shaders/driver.wgsl");
+const STEP_WGSL: &str = include_str!("../shaders/step.wgsl");
+const ROLLOUT_WGSL: &str = include_str!("../shaders/rollout.wgsl");
+const SAMPLE_PARAMS_WGSL: &str = include_str!("../shaders/sample_params.wgsl");
+
+/// Twin of WGSL `DriverConfig` (a uniform).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct DriverConfig {
+    pub key: Key,
+    pub step: u32,
+    pub batch: u32,
+    pub params_per_env: u32,
+    pub num_steps: u32,
+    pub _pad: [u32; 2],
+}
+
+/// Twin of WGSL `RolloutStats`, one per env.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct RolloutStats {
+    /// Return of the running episode, carried across rollouts.
+    pub episode_return: f32,
+    /// Sum of the returns of the episodes finished in the last rollout.
+    pub return_sum: f32,
+    /// Episodes finished in the last rollout.
+    pub episodes: u32,
+    /// Sum of every observation entry computed in the last rollout.
+    pub obs_checksum: f32,
+}
+
+/// The key schedule. From a seed's root key, three streams: stepping (per env, per global
+/// step; the step, auto-reset and action fold in 0, 1, 2), explicit resets (per global
+/// step, per env) and task sampling (per env).
+pub mod keys {
+    use super::*;
+
+    pub const KEY_STEP: u32 = 0;
+    pub const KEY_RESET: u32 = 1;
+    pub const KEY_ACTION: u32 = 2;
+
+    /// `cfg.key` for the step and rollout kernels.
+    pub fn step_root(seed: u32) -> Key {
+        rng::fold(rng::key(seed), 0)
+    }
+    /// `cfg.key` for the reset kernel called at global step `t`.
+    pub fn reset_root(seed: u32, t: u32) -> Key {
+        rng::fold(rng::fold(rng::key(seed), 1), t)
+    }
+    /// `cfg.key` for the sample_params kernel.
+    pub fn params_root(seed: u32) -> Key {
+        rng::fold(rng::key(seed), 2)
+    }
+    /// Twin of WGSL `step_key`.
+    pub fn step_key(root: Key, env: u32, t: u32) -> Key {
+        rng::fold(rng::fold(root, env), t)
+    }
+    /// Twin of WGSL `random_action`.
+    pub fn random_action(t_key: Key, num_actions: u32) -> u32 {
+        rng::below(rng::fold(t_key, KEY_ACTION), 0, num_actions)
+    }
+}
+
+/// Which driver a module is composed for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    Step,
+    Rollout,
+    SampleParams,
+}
+
+impl Driver {
+    fn part(self) -> Part {
+        match self {
+            Driver::Step => Part::new("shaders/step.wgsl", STEP_WGSL),
+            Driver::Rollout => Part::new("shaders/rollout.wgsl", ROLLOUT_WGSL),
+            Driver::SampleParams => Part::new("shaders/sample_params.wgsl", SAMPLE_PARAMS_WGSL),
+        }
+    }
+
+    /// Storage bindings after the uniform (0) and params (1): read-only flags.
+    fn storage_bindings(self) -> &'static [bool] {
+        match self {
+            Driver::Step => &[false; 7],
+            Driver::Rollout => &[false; 2],
+            Driver::SampleParams => &[false; 1],
+        }
+    }
+
+    pub fn bind_group_layout(self, gpu: &Gpu) -> wgpu::BindGroupLayout {
+        let mut entries = vec![
+            layout_entry(0, wgpu::BufferBindingType::Uniform),
+            layout_entry(1, wgpu::BufferBindingType::Storage { read_only: true }),
+        ];
+        for (k, &read_only) in self.storage_bindings().iter().enumerate() {
+            entries.push(layout_entry(
+                2 + k as u32,
+                wgpu::BufferBindingType::Storage { read_only },
+            ));
+        }
+        gpu.device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("wgym driver"),
+                entries: &entries,
+            })
+    }
+}
+
+fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty,
+            // The config uniform holds one slot per dispatch of a submission.
+            has_dynamic_offset: ty == wgpu::BufferBindingType::Uniform,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// The module for `env` under `driver`: prelude, rng, driver library, env, driver.
+pub fn compose(env: &dyn Env, driver: Driver) -> Result<Composed> {
+    let wgsl = env.wgsl();
+    let mut prelude = const_prelude(&wgsl.consts);
+    prelude.push_str(&wgsl.prelude);
+    prelude.push_str(&rng::wgsl_prelude());
+    Composed::new(&[
+        Part::new("<generated prelude>", prelude),
+        Part::new(RNG_WGSL.0, RNG_WGSL.1),
+        Part::new("shaders/driver.wgsl", DRIVER_WGSL),
+        Part::new(wgsl.file, wgsl.text),
+        driver.part(),
+    ])
+}
+
+/// Workgroup counts (x, y) covering `batch` invocations of `workgroup_size`.
+pub fn dispatch_size(gpu: &Gpu, batch: u32, workgroup_size: u32) -> Result<(u32, u32)> {
+    let max = gpu.limits().max_compute_workgroups_per_dimension;
+    let groups = batch.div_ceil(workgroup_size);
+    let x = groups.min(max);
+    let y = groups.div_ceil(x.max(1));
+    if y > max {
+        return Err(Error::OverLimit {
+            what: format!("a batch of {batch} envs"),
+            needed: groups as u64,
+            limit: "max_compute_workgroups_per_dimension squared (workgroups)",
+            allowed: max as u64 * max as u64,
+            adapter: gpu.adapter_name().to_string(),
+        });
+    }
+    Ok((x, y))
+}
+
+/// Check a workgroup size against the device.
+pub fn check_workgroup_size(gpu: &Gpu, workgroup_size: u32) -> Result<()> {
+    let limits = gpu.limits();
+    let max = limits
+        .max_compute_workgroup_size_x
+        .min(limits.max_compute_invocations_per_workgroup);
+    if workgroup_size == 0 || workgroup_size > max {
+        return Err(Error::invalid(
+            "workgroup size",
+            format!("{workgroup_size} is not in 1..={max} on this device"),
+        ));
+    }
+    Ok(())
+}

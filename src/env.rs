@@ -1,0 +1,142 @@
+//! The environment contract on the Rust side.
+//!
+//! Each env implements [`EnvKernel`]: typed `#[repr(C)]` State/Params mirroring the WGSL
+//! structs of its `env.wgsl`, and the CPU twin of `env_reset`, `env_step`, `env_observe` and
+//! `env_sample_params`. [`Env`] is the object-safe, byte-level view the drivers use.
+
+use bytemuck::Pod;
+
+use crate::rng::Key;
+
+/// What a user needs to know to drive an env.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EnvSpec {
+    pub id: String,
+    /// Length of the f32 observation vector.
+    pub obs_dim: u32,
+    /// Actions are integers in `0..num_actions`.
+    pub num_actions: u32,
+    /// Steps after which an episode is truncated with the default params.
+    pub max_steps: u32,
+    pub description: String,
+}
+
+/// The WGSL side of an env: its file and the `const`s its structs and functions need.
+#[derive(Clone, Debug)]
+pub struct EnvWgsl {
+    pub file: &'static str,
+    pub text: &'static str,
+    /// Emitted into the prelude as `const NAME: u32 = VALUE;`. Always includes OBS_DIM and
+    /// NUM_ACTIONS; OBS_DENSE is 1 when `env_observe` writes every entry.
+    pub consts: Vec<(&'static str, u32)>,
+    /// Further generated declarations (lookup tables built from Rust data).
+    pub prelude: String,
+}
+
+/// Result of one env step, before auto-reset.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepOut<S> {
+    pub state: S,
+    pub reward: f32,
+    pub terminated: bool,
+    pub truncated: bool,
+}
+
+/// A typed environment: the CPU twin of its `env.wgsl`.
+pub trait EnvKernel: Send + Sync + 'static {
+    type State: Pod;
+    type Params: Pod;
+
+    fn spec(&self) -> EnvSpec;
+    fn wgsl(&self) -> EnvWgsl;
+    fn default_params(&self) -> Self::Params;
+    /// Reject params the kernels cannot honour, saying why.
+    fn check_params(&self, params: &Self::Params) -> Result<(), String>;
+    /// Whether `env_sample_params` draws a task per env (then params become per-env).
+    fn samples_params(&self) -> bool {
+        false
+    }
+    /// Twin of `env_sample_params`: a concrete task drawn from the distribution `base`
+    /// describes (identity for envs without task sampling).
+    fn sample_params(&self, _key: Key, base: &Self::Params) -> Self::Params {
+        *base
+    }
+    fn reset(&self, key: Key, params: &Self::Params) -> Self::State;
+    fn step(
+        &self,
+        key: Key,
+        state: &Self::State,
+        action: u32,
+        params: &Self::Params,
+    ) -> StepOut<Self::State>;
+    /// Write the observation; `obs` has `obs_dim` entries and arrives zeroed.
+    fn observe(&self, state: &Self::State, params: &Self::Params, obs: &mut [f32]);
+}
+
+/// Byte-level, object-safe view of an [`EnvKernel`], used by the drivers and the registry.
+pub trait Env: Send + Sync {
+    fn spec(&self) -> EnvSpec;
+    fn wgsl(&self) -> EnvWgsl;
+    fn state_size(&self) -> usize;
+    fn params_size(&self) -> usize;
+    fn default_params_bytes(&self) -> Vec<u8>;
+    fn check_params_bytes(&self, params: &[u8]) -> Result<(), String>;
+    fn samples_params(&self) -> bool;
+    fn sample_params_bytes(&self, key: Key, base: &[u8]) -> Vec<u8>;
+    fn reset_bytes(&self, key: Key, params: &[u8]) -> Vec<u8>;
+    fn step_bytes(&self, key: Key, state: &[u8], action: u32, params: &[u8]) -> StepOut<Vec<u8>>;
+    fn observe_bytes(&self, state: &[u8], params: &[u8], obs: &mut [f32]);
+}
+
+fn read<T: Pod>(bytes: &[u8]) -> T {
+    bytemuck::pod_read_unaligned(bytes)
+}
+
+impl<K: EnvKernel> Env for K {
+    fn spec(&self) -> EnvSpec {
+        EnvKernel::spec(self)
+    }
+    fn wgsl(&self) -> EnvWgsl {
+        EnvKernel::wgsl(self)
+    }
+    fn state_size(&self) -> usize {
+        std::mem::size_of::<K::State>()
+    }
+    fn params_size(&self) -> usize {
+        std::mem::size_of::<K::Params>()
+    }
+    fn default_params_bytes(&self) -> Vec<u8> {
+        bytemuck::bytes_of(&self.default_params()).to_vec()
+    }
+    fn check_params_bytes(&self, params: &[u8]) -> Result<(), String> {
+        if params.len() != std::mem::size_of::<K::Params>() {
+            return Err(format!(
+                "params are {} bytes, expected {}",
+                params.len(),
+                std::mem::size_of::<K::Params>()
+            ));
+        }
+        self.check_params(&read(params))
+    }
+    fn samples_params(&self) -> bool {
+        EnvKernel::samples_params(self)
+    }
+    fn sample_params_bytes(&self, key: Key, base: &[u8]) -> Vec<u8> {
+        bytemuck::bytes_of(&self.sample_params(key, &read(base))).to_vec()
+    }
+    fn reset_bytes(&self, key: Key, params: &[u8]) -> Vec<u8> {
+        bytemuck::bytes_of(&self.reset(key, &read(params))).to_vec()
+    }
+    fn step_bytes(&self, key: Key, state: &[u8], action: u32, params: &[u8]) -> StepOut<Vec<u8>> {
+        let out = self.step(key, &read(state), action, &read(params));
+        StepOut {
+            state: bytemuck::bytes_of(&out.state).to_vec(),
+            reward: out.reward,
+            terminated: out.terminated,
+            truncated: out.truncated,
+        }
+    }
+    fn observe_bytes(&self, state: &[u8], params: &[u8], obs: &mut [f32]) {
+        self.observe(&read(state), &read(params), obs)
+    }
+}

@@ -1,0 +1,79 @@
+//! Errors are values: every failure a user can cause says what was wrong and what to do.
+
+use std::fmt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "no GPU adapter found{0}. On Debian/Ubuntu, `sudo apt-get install mesa-vulkan-drivers` \
+         provides lavapipe, a Vulkan adapter that runs on the CPU"
+    )]
+    NoAdapter(String),
+
+    #[error("WGYM_ADAPTER={wanted:?} matches no adapter; available: {available}")]
+    AdapterNotFound { wanted: String, available: String },
+
+    #[error("could not open the device on adapter {adapter:?}: {reason}")]
+    Device { adapter: String, reason: String },
+
+    #[error("{0}")]
+    Shader(ShaderError),
+
+    #[error("unknown environment {id:?}; known environments: {known}")]
+    UnknownEnv { id: String, known: String },
+
+    #[error("invalid {what}: {why}")]
+    Invalid { what: String, why: String },
+
+    #[error(
+        "{what} needs {needed} but the device limit {limit} is {allowed} \
+         (adapter {adapter}); use a smaller batch"
+    )]
+    OverLimit {
+        what: String,
+        needed: u64,
+        limit: &'static str,
+        allowed: u64,
+        adapter: String,
+    },
+
+    #[error("GPU error during {during}: {message}")]
+    Gpu { during: String, message: String },
+
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(what: impl Into<String>, why: impl Into<String>) -> Self {
+        Error::Invalid {
+            what: what.into(),
+            why: why.into(),
+        }
+    }
+}
+
+/// A WGSL error located in the file it came from, not in the composed module.
+#[derive(Debug, Clone)]
+pub struct ShaderError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ShaderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "shader error at {}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}

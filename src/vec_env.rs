@@ -1,0 +1,485 @@
+//! `VecEnv`: a batch of one environment on the GPU, driven by the step kernel or the fused
+//! rollout kernel. Nothing is read back unless asked for.
+
+use std::sync::Arc;
+
+use bytemuck::Zeroable;
+
+use crate::buffer::{check_size, GpuBuffer};
+use crate::driver::{self, keys, Driver, DriverConfig, RolloutStats};
+use crate::env::{Env, EnvSpec};
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+
+/// How the params buffer is filled.
+#[derive(Clone, Debug, Default)]
+pub enum ParamsInit {
+    /// The env's default params, shared by every env.
+    #[default]
+    Default,
+    /// One params struct (as bytes) shared by every env.
+    Shared(Vec<u8>),
+    /// One params struct per env, concatenated: a task distribution made explicit.
+    PerEnv(Vec<u8>),
+}
+
+#[derive(Clone, Debug)]
+pub struct VecEnvConfig {
+    pub batch: u32,
+    pub seed: u32,
+    /// Invocations per workgroup; results do not depend on it.
+    pub workgroup_size: u32,
+    pub params: ParamsInit,
+}
+
+impl VecEnvConfig {
+    pub fn new(batch: u32, seed: u32) -> Self {
+        VecEnvConfig {
+            batch,
+            seed,
+            workgroup_size: 64,
+            params: ParamsInit::Default,
+        }
+    }
+}
+
+/// Config slots per submission: each dispatch reads its own slot through a dynamic offset.
+const CONFIG_SLOTS: u32 = 64;
+
+struct Kernels {
+    bind_group: wgpu::BindGroup,
+    pipelines: Vec<(&'static str, wgpu::ComputePipeline)>,
+}
+
+impl Kernels {
+    fn get(&self, entry: &str) -> &wgpu::ComputePipeline {
+        &self.pipelines.iter().find(|(e, _)| *e == entry).unwrap().1
+    }
+}
+
+pub struct VecEnv {
+    gpu: Gpu,
+    env: Arc<dyn Env>,
+    spec: EnvSpec,
+    batch: u32,
+    seed: u32,
+    workgroup_size: u32,
+    groups: (u32, u32),
+    step_count: u32,
+    params_per_env: bool,
+    config_stride: u64,
+    config: wgpu::Buffer,
+    params: GpuBuffer<u32>,
+    states: GpuBuffer<u32>,
+    actions: GpuBuffer<u32>,
+    obs: GpuBuffer<f32>,
+    final_obs: GpuBuffer<f32>,
+    rewards: GpuBuffer<f32>,
+    terminated: GpuBuffer<u32>,
+    truncated: GpuBuffer<u32>,
+    stats: GpuBuffer<RolloutStats>,
+    step_kernels: Kernels,
+    rollout_kernel: Option<Kernels>,
+}
+
+impl VecEnv {
+    /// Allocate the batch, sample per-env tasks where the env does, and reset every env.
+    pub fn new(gpu: &Gpu, env: Arc<dyn Env>, config: VecEnvConfig) -> Result<VecEnv> {
+        let spec = env.spec();
+        if config.batch == 0 {
+            return Err(Error::invalid("batch size", "it must be at least 1"));
+        }
+        driver::check_workgroup_size(gpu, config.workgroup_size)?;
+        let groups = driver::dispatch_size(gpu, config.batch, config.workgroup_size)?;
+        let b = config.batch as usize;
+        let (params_words, mut params_per_env) = params_words(env.as_ref(), &config.params, b)?;
+        let obs_len = b * spec.obs_dim as usize;
+        check_size(gpu, "the observation buffer", (obs_len * 4) as u64)?;
+        let config_stride = (std::mem::size_of::<DriverConfig>() as u64)
+            .next_multiple_of(gpu.limits().min_uniform_buffer_offset_alignment as u64);
+        let config_buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("driver config"),
+            size: config_stride * CONFIG_SLOTS as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut params = GpuBuffer::from_slice(gpu, "the params buffer", &params_words)?;
+        if env.samples_params() {
+            let sampled = GpuBuffer::zeroed(gpu, "the params buffer", b * env.params_size() / 4)?;
+            let module = driver::compose(env.as_ref(), Driver::SampleParams)?;
+            let layout = Driver::SampleParams.bind_group_layout(gpu);
+            let pipeline = module.pipeline(gpu, "sample_params", config.workgroup_size, &layout)?;
+            let bind_group = bind(
+                gpu,
+                &layout,
+                &config_buffer,
+                &[&params.buffer, &sampled.buffer],
+            );
+            let cfg = DriverConfig {
+                key: keys::params_root(config.seed),
+                batch: config.batch,
+                params_per_env: params_per_env as u32,
+                ..Zeroable::zeroed()
+            };
+            gpu.queue
+                .write_buffer(&config_buffer, 0, bytemuck::bytes_of(&cfg));
+            submit_one(gpu, "sampling tasks", &pipeline, &bind_group, groups)?;
+            params = sampled;
+            params_per_env = true;
+        }
+        let state_words = env.state_size() / 4;
+        let states = GpuBuffer::zeroed(gpu, "the state buffer", b * state_words)?;
+        let actions = GpuBuffer::zeroed(gpu, "the action buffer", b)?;
+        let obs = GpuBuffer::zeroed(gpu, "the observation buffer", obs_len)?;
+        let final_obs = GpuBuffer::zeroed(gpu, "the final-observation buffer", obs_len)?;
+        let rewards = GpuBuffer::zeroed(gpu, "the reward buffer", b)?;
+        let terminated = GpuBuffer::zeroed(gpu, "the terminated buffer", b)?;
+        let truncated = GpuBuffer::zeroed(gpu, "the truncated buffer", b)?;
+        let stats = GpuBuffer::zeroed(gpu, "the rollout statistics", b)?;
+
+        let module = driver::compose(env.as_ref(), Driver::Step)?;
+        let layout = Driver::Step.bind_group_layout(gpu);
+        let mut pipelines = Vec::new();
+        for entry in ["reset", "sample_actions", "step"] {
+            pipelines.push((
+                entry,
+                module.pipeline(gpu, entry, config.workgroup_size, &layout)?,
+            ));
+        }
+        let bind_group = bind(
+            gpu,
+            &layout,
+            &config_buffer,
+            &[
+                &params.buffer,
+                &states.buffer,
+                &actions.buffer,
+                &obs.buffer,
+                &final_obs.buffer,
+                &rewards.buffer,
+                &terminated.buffer,
+                &truncated.buffer,
+            ],
+        );
+        let mut vec_env = VecEnv {
+            gpu: gpu.clone(),
+            env,
+            spec,
+            batch: config.batch,
+            seed: config.seed,
+            workgroup_size: config.workgroup_size,
+            groups,
+            step_count: 0,
+            params_per_env,
+            config_stride,
+            config: config_buffer,
+            params,
+            states,
+            actions,
+            obs,
+            final_obs,
+            rewards,
+            terminated,
+            truncated,
+            stats,
+            step_kernels: Kernels {
+                bind_group,
+                pipelines,
+            },
+            rollout_kernel: None,
+        };
+        vec_env.reset()?;
+        Ok(vec_env)
+    }
+
+    pub fn spec(&self) -> &EnvSpec {
+        &self.spec
+    }
+
+    pub fn batch(&self) -> u32 {
+        self.batch
+    }
+
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    /// Global step counter: the number of steps taken since creation.
+    pub fn step_count(&self) -> u32 {
+        self.step_count
+    }
+
+    /// Start a fresh episode in every env (running returns are cleared too).
+    pub fn reset(&mut self) -> Result<()> {
+        let cfg = self.config_at(keys::reset_root(self.seed, self.step_count), 0);
+        self.write_configs(&[cfg]);
+        self.stats
+            .write(&self.gpu, &vec![RolloutStats::default(); self.batch as usize])?;
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        self.dispatch(&mut encoder, &self.step_kernels, "reset", 0);
+        self.submit("reset", encoder)
+    }
+
+    /// Upload actions for the next [`VecEnv::step`]; each must be below `num_actions`.
+    pub fn set_actions(&mut self, actions: &[u32]) -> Result<()> {
+        if actions.len() != self.batch as usize {
+            return Err(Error::invalid(
+                "actions",
+                format!("{} given for a batch of {}", actions.len(), self.batch),
+            ));
+        }
+        if let Some((i, a)) = actions
+            .iter()
+            .enumerate()
+            .find(|(_, &a)| a >= self.spec.num_actions)
+        {
+            return Err(Error::invalid(
+                "actions",
+                format!(
+                    "action {a} of env {i} is not below num_actions = {} of {}",
+                    self.spec.num_actions, self.spec.id
+                ),
+            ));
+        }
+        self.actions.write(&self.gpu, actions)
+    }
+
+    /// One step of every env with the actions in the action buffer.
+    pub fn step(&mut self) -> Result<()> {
+        self.steps(1, false)
+    }
+
+    /// `n` steps with uniform random actions drawn on the GPU by the `sample_actions`
+    /// kernel (the same draws the fused rollout makes), recorded without readback.
+    pub fn step_random(&mut self, n: u32) -> Result<()> {
+        self.steps(n, true)
+    }
+
+    fn steps(&mut self, n: u32, random: bool) -> Result<()> {
+        let mut left = n;
+        while left > 0 {
+            let chunk = left.min(CONFIG_SLOTS);
+            let configs: Vec<DriverConfig> = (0..chunk)
+                .map(|k| self.config_at(keys::step_root(self.seed), self.step_count + k))
+                .collect();
+            self.write_configs(&configs);
+            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+            for k in 0..chunk {
+                if random {
+                    self.dispatch(&mut encoder, &self.step_kernels, "sample_actions", k);
+                }
+                self.dispatch(&mut encoder, &self.step_kernels, "step", k);
+            }
+            self.submit("step", encoder)?;
+            self.step_count = self.step_count.wrapping_add(chunk);
+            left -= chunk;
+        }
+        Ok(())
+    }
+
+    /// The fused rollout: `steps` steps of every env with uniform random actions inside one
+    /// dispatch. Results: [`VecEnv::rollout_stats`] and the final states.
+    pub fn rollout(&mut self, steps: u32) -> Result<()> {
+        if self.rollout_kernel.is_none() {
+            let module = driver::compose(self.env.as_ref(), Driver::Rollout)?;
+            let layout = Driver::Rollout.bind_group_layout(&self.gpu);
+            let pipeline = module.pipeline(&self.gpu, "rollout", self.workgroup_size, &layout)?;
+            let bind_group = bind(
+                &self.gpu,
+                &layout,
+                &self.config,
+                &[&self.params.buffer, &self.states.buffer, &self.stats.buffer],
+            );
+            self.rollout_kernel = Some(Kernels {
+                bind_group,
+                pipelines: vec![("rollout", pipeline)],
+            });
+        }
+        let mut cfg = self.config_at(keys::step_root(self.seed), self.step_count);
+        cfg.num_steps = steps;
+        self.write_configs(&[cfg]);
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        let kernels = self.rollout_kernel.as_ref().unwrap();
+        self.dispatch(&mut encoder, kernels, "rollout", 0);
+        self.submit("rollout", encoder)?;
+        self.step_count = self.step_count.wrapping_add(steps);
+        Ok(())
+    }
+
+    /// Block until submitted work is done.
+    pub fn wait(&self) -> Result<()> {
+        self.gpu.wait()
+    }
+
+    pub fn obs(&self) -> Result<Vec<f32>> {
+        self.obs.read(&self.gpu)
+    }
+    /// Final observations; entry i is valid where env i terminated or truncated.
+    pub fn final_obs(&self) -> Result<Vec<f32>> {
+        self.final_obs.read(&self.gpu)
+    }
+    pub fn rewards(&self) -> Result<Vec<f32>> {
+        self.rewards.read(&self.gpu)
+    }
+    pub fn terminated(&self) -> Result<Vec<bool>> {
+        Ok(self.terminated.read(&self.gpu)?.iter().map(|&x| x != 0).collect())
+    }
+    pub fn truncated(&self) -> Result<Vec<bool>> {
+        Ok(self.truncated.read(&self.gpu)?.iter().map(|&x| x != 0).collect())
+    }
+    pub fn actions(&self) -> Result<Vec<u32>> {
+        self.actions.read(&self.gpu)
+    }
+    pub fn rollout_stats(&self) -> Result<Vec<RolloutStats>> {
+        self.stats.read(&self.gpu)
+    }
+    /// All env states, concatenated `#[repr(C)]` bytes.
+    pub fn states(&self) -> Result<Vec<u8>> {
+        Ok(bytemuck::cast_slice(&self.states.read(&self.gpu)?).to_vec())
+    }
+    /// Params as the kernels see them: one struct, or one per env.
+    pub fn params(&self) -> Result<Vec<u8>> {
+        Ok(bytemuck::cast_slice(&self.params.read(&self.gpu)?).to_vec())
+    }
+    pub fn params_per_env(&self) -> bool {
+        self.params_per_env
+    }
+
+    /// Overwrite every env's state (e.g. to teacher-force from a CPU twin).
+    pub fn write_states(&mut self, bytes: &[u8]) -> Result<()> {
+        let expected = self.batch as usize * self.env.state_size();
+        if bytes.len() != expected {
+            return Err(Error::invalid(
+                "states",
+                format!("{} bytes given, expected {expected}", bytes.len()),
+            ));
+        }
+        self.states
+            .write(&self.gpu, &bytemuck::pod_collect_to_vec::<u8, u32>(bytes))
+    }
+
+    /// The action buffer (`u32` per env), for kernels of an embedding program to write.
+    pub fn action_buffer(&self) -> &wgpu::Buffer {
+        &self.actions.buffer
+    }
+    /// The observation buffer (`obs_dim` f32 per env), for kernels of an embedding program.
+    pub fn obs_buffer(&self) -> &wgpu::Buffer {
+        &self.obs.buffer
+    }
+
+    fn config_at(&self, key: crate::rng::Key, step: u32) -> DriverConfig {
+        DriverConfig {
+            key,
+            step,
+            batch: self.batch,
+            params_per_env: self.params_per_env as u32,
+            ..Zeroable::zeroed()
+        }
+    }
+
+    fn write_configs(&self, configs: &[DriverConfig]) {
+        let stride = self.config_stride as usize;
+        let mut bytes = vec![0u8; stride * configs.len()];
+        for (k, c) in configs.iter().enumerate() {
+            bytes[k * stride..k * stride + std::mem::size_of::<DriverConfig>()]
+                .copy_from_slice(bytemuck::bytes_of(c));
+        }
+        self.gpu.queue.write_buffer(&self.config, 0, &bytes);
+    }
+
+    fn dispatch(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        kernels: &Kernels,
+        entry: &str,
+        slot: u32,
+    ) {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        pass.set_pipeline(kernels.get(entry));
+        pass.set_bind_group(
+            0,
+            &kernels.bind_group,
+            &[(slot as u64 * self.config_stride) as u32],
+        );
+        pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
+    }
+
+    fn submit(&self, what: &str, encoder: wgpu::CommandEncoder) -> Result<()> {
+        self.gpu.scoped(what, || {
+            self.gpu.queue.submit([encoder.finish()]);
+        })
+    }
+}
+
+fn params_words(env: &dyn Env, init: &ParamsInit, batch: usize) -> Result<(Vec<u32>, bool)> {
+    let size = env.params_size();
+    let (bytes, per_env) = match init {
+        ParamsInit::Default => (env.default_params_bytes(), false),
+        ParamsInit::Shared(b) => (b.clone(), false),
+        ParamsInit::PerEnv(b) => (b.clone(), true),
+    };
+    let count = if per_env { batch } else { 1 };
+    if bytes.len() != size * count {
+        return Err(Error::invalid(
+            "params",
+            format!(
+                "{} bytes given, expected {} ({} x {size}-byte params of {})",
+                bytes.len(),
+                size * count,
+                count,
+                env.spec().id
+            ),
+        ));
+    }
+    for (i, chunk) in bytes.chunks(size).enumerate() {
+        env.check_params_bytes(chunk)
+            .map_err(|why| Error::invalid(format!("params of env {i}"), why))?;
+    }
+    Ok((bytemuck::pod_collect_to_vec(&bytes), per_env))
+}
+
+fn bind(
+    gpu: &Gpu,
+    layout: &wgpu::BindGroupLayout,
+    config: &wgpu::Buffer,
+    storage: &[&wgpu::Buffer],
+) -> wgpu::BindGroup {
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: config,
+            offset: 0,
+            size: wgpu::BufferSize::new(std::mem::size_of::<DriverConfig>() as u64),
+        }),
+    }];
+    for (k, buffer) in storage.iter().enumerate() {
+        entries.push(wgpu::BindGroupEntry {
+            binding: 1 + k as u32,
+            resource: buffer.as_entire_binding(),
+        });
+    }
+    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("wgym driver"),
+        layout,
+        entries: &entries,
+    })
+}
+
+fn submit_one(
+    gpu: &Gpu,
+    what: &str,
+    pipeline: &wgpu::ComputePipeline,
+    bind_group: &wgpu::BindGroup,
+    groups: (u32, u32),
+) -> Result<()> {
+    gpu.scoped(what, || {
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind_group, &[0]);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+        }
+        gpu.queue.submit([encoder.finish()]);
+    })
+}

@@ -1,0 +1,74 @@
+//! Shared test fixtures: one GPU per test process, and GPU-vs-twin comparison helpers.
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use wgym::{CpuVecEnv, Env, Gpu, ParamsInit, VecEnv, VecEnvConfig};
+
+/// The adapter wgpu finds (lavapipe on machines without a GPU). Tests never skip for lack of
+/// a GPU: the CPU adapter is a real adapter.
+pub fn gpu() -> Gpu {
+    static GPU: OnceLock<Gpu> = OnceLock::new();
+    GPU.get_or_init(|| Gpu::new().expect("a wgpu adapter (install mesa-vulkan-drivers)"))
+        .clone()
+}
+
+pub fn pair(env: Arc<dyn Env>, batch: u32, seed: u32, params: ParamsInit) -> (VecEnv, CpuVecEnv) {
+    pair_wg(env, batch, seed, params, 64)
+}
+
+pub fn pair_wg(
+    env: Arc<dyn Env>,
+    batch: u32,
+    seed: u32,
+    params: ParamsInit,
+    workgroup_size: u32,
+) -> (VecEnv, CpuVecEnv) {
+    let twin_params = match &params {
+        ParamsInit::Default => env.default_params_bytes(),
+        ParamsInit::Shared(b) | ParamsInit::PerEnv(b) => b.clone(),
+    };
+    let config = VecEnvConfig {
+        batch,
+        seed,
+        workgroup_size,
+        params,
+    };
+    let gpu_env = VecEnv::new(&gpu(), env.clone(), config).expect("VecEnv::new");
+    let cpu_env = CpuVecEnv::new(env, batch, seed, &twin_params).expect("CpuVecEnv::new");
+    (gpu_env, cpu_env)
+}
+
+/// Steps with random actions drawn by the GPU's sample_actions kernel and its twin, checking
+/// after each step that everything a user can read back is identical.
+pub fn assert_step_parity(gpu_env: &mut VecEnv, cpu_env: &mut CpuVecEnv, steps: u32) {
+    assert_eq!(gpu_env.states().unwrap(), cpu_env.state_bytes(), "states after reset");
+    assert_eq!(gpu_env.obs().unwrap(), cpu_env.obs, "obs after reset");
+    let mut finished = 0;
+    for t in 0..steps {
+        gpu_env.step_random(1).unwrap();
+        cpu_env.sample_actions();
+        cpu_env.step();
+        assert_eq!(gpu_env.actions().unwrap(), cpu_env.actions, "actions at step {t}");
+        assert_eq!(gpu_env.rewards().unwrap(), cpu_env.rewards, "rewards at step {t}");
+        let terminated = gpu_env.terminated().unwrap();
+        let truncated = gpu_env.truncated().unwrap();
+        assert_eq!(terminated, cpu_env.terminated, "terminated at step {t}");
+        assert_eq!(truncated, cpu_env.truncated, "truncated at step {t}");
+        assert_eq!(gpu_env.obs().unwrap(), cpu_env.obs, "obs at step {t}");
+        assert_eq!(gpu_env.states().unwrap(), cpu_env.state_bytes(), "states at step {t}");
+        let d = gpu_env.spec().obs_dim as usize;
+        let final_obs = gpu_env.final_obs().unwrap();
+        for i in 0..terminated.len() {
+            if terminated[i] || truncated[i] {
+                finished += 1;
+                assert_eq!(
+                    final_obs[i * d..(i + 1) * d],
+                    cpu_env.final_obs[i * d..(i + 1) * d],
+                    "final obs of env {i} at step {t}"
+                );
+            }
+        }
+    }
+    assert!(finished > 0, "no episode ended in {steps} steps: the test checks too little");
+}
