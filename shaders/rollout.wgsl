@@ -1,22 +1,24 @@
 // Fused rollout driver: T steps in a loop inside one invocation, the env state in
 // registers, actions from the policy hook. The observation is computed every step, as a
-// policy needs it; the random policy does not read it, so its entries are summed into
-// `obs_checksum`, which keeps the work from being optimised away and lets tests compare it.
+// policy needs it; the random policy does not read it, so every entry is folded into
+// `obs_checksum` (a wrapping sum of bits(v) * (2j + 1): exact, independent of the order of
+// the puts, zero for zero entries), which keeps the work from being optimised away and lets
+// tests compare it.
 
 struct RolloutStats {
     episode_return: f32, // return of the running episode, carried across rollouts
     return_sum: f32,     // sum of returns of the episodes finished in this rollout
     episodes: u32,       // episodes finished in this rollout
-    obs_checksum: f32,   // sum of every observation entry seen in this rollout
+    obs_checksum: u32,   // checksum of every observation computed in this rollout
 }
 
 @group(0) @binding(2) var<storage, read_write> states: array<EnvState>;
 @group(0) @binding(3) var<storage, read_write> stats: array<RolloutStats>;
 
-var<private> obs_checksum: f32;
+var<private> obs_checksum: u32;
 
 fn obs_put(j: u32, v: f32) {
-    obs_checksum += v;
+    obs_checksum += bitcast<u32>(v) * (2u * j + 1u);
 }
 
 @compute @workgroup_size(WG)
@@ -31,7 +33,7 @@ fn rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     var episode_return = stats[i].episode_return;
     var return_sum = 0.0;
     var episodes = 0u;
-    obs_checksum = 0.0;
+    obs_checksum = 0u;
     env_observe(s, p);
     for (var t = 0u; t < cfg.num_steps; t++) {
         let t_key = rng_fold(env_key, cfg.step + t);

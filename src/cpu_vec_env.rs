@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::driver::{keys, RolloutStats};
+use crate::driver::{keys, obs_checksum, RolloutStats};
 use crate::env::{Env, EnvSpec};
 use crate::error::{Error, Result};
 use crate::rng;
@@ -134,13 +134,11 @@ impl CpuVecEnv {
                 episode_return: self.stats[i].episode_return,
                 ..Default::default()
             };
-            let mut checksum = 0.0f32;
-            let mut observe = |s: &[u8], checksum: &mut f32| {
+            let mut checksum = 0u32;
+            let mut observe = |s: &[u8], checksum: &mut u32| {
                 obs.iter_mut().for_each(|x| *x = 0.0);
                 self.env.observe_bytes(s, &p, &mut obs);
-                for &x in &obs {
-                    *checksum += x;
-                }
+                *checksum = checksum.wrapping_add(obs_checksum(&obs));
             };
             observe(&s, &mut checksum);
             for t in 0..steps {

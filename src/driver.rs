@@ -37,8 +37,8 @@ pub struct RolloutStats {
     pub return_sum: f32,
     /// Episodes finished in the last rollout.
     pub episodes: u32,
-    /// Sum of every observation entry computed in the last rollout.
-    pub obs_checksum: f32,
+    /// Checksum of every observation computed in the last rollout (see rollout.wgsl).
+    pub obs_checksum: u32,
 }
 
 /// The key schedule. From a seed's root key, three streams: stepping (per env, per global
@@ -71,6 +71,13 @@ pub mod keys {
     pub fn random_action(t_key: Key, num_actions: u32) -> u32 {
         rng::below(rng::fold(t_key, KEY_ACTION), 0, num_actions)
     }
+}
+
+/// Twin of the rollout's `obs_put`: the checksum contribution of a dense observation.
+pub fn obs_checksum(obs: &[f32]) -> u32 {
+    obs.iter().enumerate().fold(0u32, |sum, (j, v)| {
+        sum.wrapping_add(v.to_bits().wrapping_mul(2 * j as u32 + 1))
+    })
 }
 
 /// Which driver a module is composed for.

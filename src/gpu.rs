@@ -37,8 +37,12 @@ impl Gpu {
     pub async fn open(selector: Option<&str>) -> Result<Gpu> {
         // Vulkan, Metal and DX12 first; OpenGL only where none of those has an adapter
         // (probing GL needs a display and is noisy without one).
-        let mut instance = instance_for(wgpu::Backends::PRIMARY);
-        let mut adapters = instance.enumerate_adapters(wgpu::Backends::PRIMARY).await;
+        let first = match selector {
+            Some(_) => wgpu::Backends::all(),
+            None => wgpu::Backends::PRIMARY,
+        };
+        let mut instance = instance_for(first);
+        let mut adapters = instance.enumerate_adapters(first).await;
         if adapters.is_empty() {
             instance = instance_for(wgpu::Backends::all());
             adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
