@@ -1,6 +1,7 @@
 //! wgym: batched reinforcement-learning environments as WGSL compute shaders on wgpu, each
 //! with a bit-identical CPU twin. See README.md and DESIGN.md.
 
+pub mod bench;
 pub mod buffer;
 pub mod cpu_vec_env;
 pub mod driver;
