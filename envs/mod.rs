@@ -2,6 +2,7 @@
 
 pub mod bandit;
 pub mod four_rooms;
+pub mod lpg_grid;
 
 use std::sync::Arc;
 
@@ -28,6 +29,54 @@ pub fn registry() -> Vec<Registered> {
         Registered {
             id: "FourRooms-misc",
             make: || Arc::new(four_rooms::FourRooms),
+        },
+        Registered {
+            id: "LpgGrid-dense",
+            make: || Arc::new(lpg_grid::LpgGrid::new("dense").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-sparse",
+            make: || Arc::new(lpg_grid::LpgGrid::new("sparse").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-long",
+            make: || Arc::new(lpg_grid::LpgGrid::new("long").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-longer",
+            make: || Arc::new(lpg_grid::LpgGrid::new("longer").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-long_dense",
+            make: || Arc::new(lpg_grid::LpgGrid::new("long_dense").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-rand_dense",
+            make: || Arc::new(lpg_grid::LpgGrid::new("rand_dense").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-rand_long",
+            make: || Arc::new(lpg_grid::LpgGrid::new("rand_long").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-rand_small",
+            make: || Arc::new(lpg_grid::LpgGrid::new("rand_small").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-rand_sparse",
+            make: || Arc::new(lpg_grid::LpgGrid::new("rand_sparse").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-rand_very_dense",
+            make: || Arc::new(lpg_grid::LpgGrid::new("rand_very_dense").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-all",
+            make: || Arc::new(lpg_grid::LpgGrid::new("all").expect("an LPG preset")),
+        },
+        Registered {
+            id: "LpgGrid-rand_all",
+            make: || Arc::new(lpg_grid::LpgGrid::new("rand_all").expect("an LPG preset")),
         },
     ]
 }

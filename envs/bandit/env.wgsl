@@ -47,8 +47,9 @@ fn arm_value(key: Key, p: EnvParams, arm: u32) -> f32 {
     switch p.task {
         case TASK_GYMNAX: {
             if p.reward_kind == REWARD_BERNOULLI {
-                let p0 = select(1.0 - p.reward_prob, p.reward_prob, rng_below(key, 0u, 2u) == 0u);
-                return select(1.0 - p0, p0, arm == 0u);
+                // Arms {reward_prob, 1 - reward_prob}, swapped by a fair coin.
+                let swapped = rng_below(key, 0u, 2u) == 1u;
+                return select(p.reward_prob, 1.0 - p.reward_prob, (arm == 1u) != swapped);
             }
             return select(p.mean_mu + p.sigma_p * rng_normal(key, 0u), 0.0, arm == 0u);
         }

@@ -121,15 +121,11 @@ impl Bandit {
         let bernoulli = p.reward_kind == RewardKind::Bernoulli as u32;
         match p.task {
             0 if bernoulli => {
-                let p0 = if rng::below(key, 0, 2) == 0 {
-                    p.reward_prob
-                } else {
+                let swapped = rng::below(key, 0, 2) == 1;
+                if (arm == 1) != swapped {
                     1.0 - p.reward_prob
-                };
-                if arm == 0 {
-                    p0
                 } else {
-                    1.0 - p0
+                    p.reward_prob
                 }
             }
             0 if arm == 0 => 0.0,
