@@ -25,7 +25,8 @@ const ALL_WALL_RANGE: u32 = 100;
 const ALL_STEPS: (f64, f64) = (20.0, 750.0);
 const ALL_P_TERM: (f64, f64) = (0.01, 1.0);
 const ALL_P_RESPAWN: (f64, f64) = (0.001, 0.1);
-const _: () = assert!(ALL_SIZES.1 * ALL_SIZES.1 <= ALL_WALL_RANGE && ALL_TYPES as usize <= MAX_SLOTS);
+const _: () =
+    assert!(ALL_SIZES.1 * ALL_SIZES.1 <= ALL_WALL_RANGE && ALL_TYPES as usize <= MAX_SLOTS);
 
 // Draw indices and sub-keys, as in env.wgsl.
 const DRAW_TERM: u32 = MAX_SLOTS as u32;
@@ -118,7 +119,11 @@ const fn preset(
     }
 }
 
-const DENSE: &[ObjectType] = &[obj(1.0, 0.0, 0.05, 2), obj(-1.0, 0.5, 0.1, 1), obj(-1.0, 0.0, 0.5, 1)];
+const DENSE: &[ObjectType] = &[
+    obj(1.0, 0.0, 0.05, 2),
+    obj(-1.0, 0.5, 0.1, 1),
+    obj(-1.0, 0.0, 0.5, 1),
+];
 const SPARSE: &[ObjectType] = &[obj(1.0, 1.0, 0.0, 1), obj(-1.0, 1.0, 0.0, 1)];
 const LONG: &[ObjectType] = &[obj(1.0, 0.0, 0.01, 2), obj(-1.0, 0.5, 1.0, 2)];
 const LONGER: &[ObjectType] = &[obj(1.0, 0.1, 0.01, 2), obj(-1.0, 0.8, 1.0, 3)];
@@ -161,12 +166,33 @@ pub const PRESETS: [Preset; 12] = [
     preset("sparse", true, (13, 2, 2), SPARSE, 50, &[]),
     preset("long", true, (11, 4, 2), LONG, 1000, &[]),
     preset("longer", true, (9, 5, 2), LONGER, 2000, LONGER_MAP),
-    preset("long_dense", true, (11, 4, 1), LONG_DENSE, 2000, LONG_DENSE_MAP),
+    preset(
+        "long_dense",
+        true,
+        (11, 4, 1),
+        LONG_DENSE,
+        2000,
+        LONG_DENSE_MAP,
+    ),
     preset("rand_dense", false, (11, 4, 3), DENSE, 500, &[]),
     preset("rand_long", false, (11, 4, 2), LONG, 1000, &[]),
-    preset("rand_small", false, (7, 4, 2), RAND_SMALL, 500, RAND_SMALL_MAP),
+    preset(
+        "rand_small",
+        false,
+        (7, 4, 2),
+        RAND_SMALL,
+        500,
+        RAND_SMALL_MAP,
+    ),
     preset("rand_sparse", false, (7, 3, 2), RAND_SPARSE, 50, &[]),
-    preset("rand_very_dense", false, (11, 1, 1), RAND_VERY_DENSE, 2000, &[]),
+    preset(
+        "rand_very_dense",
+        false,
+        (11, 1, 1),
+        RAND_VERY_DENSE,
+        2000,
+        &[],
+    ),
     preset("all", true, (10, 5, 5), &[], 750, &[]),
     preset("rand_all", false, (10, 5, 5), &[], 750, &[]),
 ];
@@ -227,7 +253,10 @@ fn mark(m: &mut CellMask, c: u32) {
 fn take_free_cell(key: Key, i: u32, n: u32, blocked: &mut CellMask) -> u32 {
     let free = (0..n * n).filter(|&c| !is_marked(blocked, c)).count() as u32;
     let r = rng::below(key, i, free);
-    match (0..n * n).filter(|&c| !is_marked(blocked, c)).nth(r as usize) {
+    match (0..n * n)
+        .filter(|&c| !is_marked(blocked, c))
+        .nth(r as usize)
+    {
         Some(c) => {
             mark(blocked, c);
             c
@@ -458,8 +487,11 @@ impl EnvKernel for LpgGrid {
             return Ok(());
         }
         let mut taken = p.walls;
-        let placed_cells = std::iter::once(("start", p.start))
-            .chain(slots.take(placed as usize).map(|i| ("static_pos", p.static_pos[i])));
+        let placed_cells = std::iter::once(("start", p.start)).chain(
+            slots
+                .take(placed as usize)
+                .map(|i| ("static_pos", p.static_pos[i])),
+        );
         for (what, c) in placed_cells {
             if c >= cells || is_marked(&taken, c) {
                 return Err(format!(

@@ -1,0 +1,110 @@
+//! Each WGSL struct, as naga lays it out, against its Rust #[repr(C)] twin.
+
+use std::mem::{offset_of, size_of};
+
+use wgym::driver::{compose, Driver, DriverConfig, RolloutStats};
+use wgym::envs::bandit::{Bandit, BanditParams, BanditState};
+use wgym::envs::four_rooms::{FourRooms, FourRoomsParams, FourRoomsState};
+use wgym::shader::Composed;
+
+macro_rules! assert_layout {
+    ($module:expr, $wgsl:literal, $rust:ty, [$($field:ident),* $(,)?]) => {{
+        let (size, offsets) = $module
+            .struct_layout($wgsl)
+            .unwrap_or_else(|| panic!("no struct {} in the module", $wgsl));
+        assert_eq!(size as usize, size_of::<$rust>(), "size of {}", $wgsl);
+        let rust = vec![$((stringify!($field).to_string(), offset_of!($rust, $field) as u32)),*];
+        assert_eq!(offsets, rust, "member offsets of {}", $wgsl);
+    }};
+}
+
+fn module(env: &dyn wgym::Env, driver: Driver) -> Composed {
+    compose(env, driver).expect("module validates")
+}
+
+#[test]
+fn driver_structs_match() {
+    let m = module(&FourRooms, Driver::Rollout);
+    let (size, _) = m.struct_layout("DriverConfig").unwrap();
+    assert_eq!(size as usize, size_of::<DriverConfig>());
+    assert_layout!(
+        m,
+        "RolloutStats",
+        RolloutStats,
+        [episode_return, return_sum, episodes, obs_checksum]
+    );
+}
+
+#[test]
+fn bandit_structs_match() {
+    let m = module(&Bandit::bernoulli(), Driver::Step);
+    assert_layout!(
+        m,
+        "EnvState",
+        BanditState,
+        [values, last_action, last_reward, time, _pad]
+    );
+    let (size, offsets) = m.struct_layout("EnvParams").unwrap();
+    assert_eq!(size as usize, size_of::<BanditParams>());
+    let rust = [
+        offset_of!(BanditParams, num_arms),
+        offset_of!(BanditParams, max_steps),
+        offset_of!(BanditParams, reward_kind),
+        offset_of!(BanditParams, task),
+        offset_of!(BanditParams, beta_a),
+        offset_of!(BanditParams, beta_b),
+        offset_of!(BanditParams, best_arm),
+        offset_of!(BanditParams, normalize_time),
+        offset_of!(BanditParams, reward_prob),
+        offset_of!(BanditParams, mean_mu),
+        offset_of!(BanditParams, sigma_p),
+        offset_of!(BanditParams, sigma_l),
+        offset_of!(BanditParams, inv_max_steps),
+        offset_of!(BanditParams, best_value),
+        offset_of!(BanditParams, _pad),
+        offset_of!(BanditParams, _pad) + 4,
+        offset_of!(BanditParams, values),
+    ];
+    let naga: Vec<usize> = offsets.iter().map(|(_, o)| *o as usize).collect();
+    assert_eq!(naga, rust, "EnvParams offsets");
+}
+
+#[test]
+fn four_rooms_structs_match() {
+    let m = module(&FourRooms, Driver::Step);
+    assert_layout!(
+        m,
+        "EnvState",
+        FourRoomsState,
+        [row, col, goal_row, goal_col, time]
+    );
+    assert_layout!(
+        m,
+        "EnvParams",
+        FourRoomsParams,
+        [
+            fail_prob,
+            resample_init_pos,
+            resample_goal_pos,
+            max_steps,
+            goal_row,
+            goal_col,
+            start_row,
+            start_col
+        ]
+    );
+}
+
+#[test]
+fn every_registered_env_composes_under_every_driver_with_matching_sizes() {
+    for r in wgym::registry() {
+        let env = (r.make)();
+        for driver in [Driver::Step, Driver::Rollout, Driver::SampleParams] {
+            let m = module(env.as_ref(), driver);
+            let (state, _) = m.struct_layout("EnvState").unwrap();
+            let (params, _) = m.struct_layout("EnvParams").unwrap();
+            assert_eq!(state as usize, env.state_size(), "{} EnvState", r.id);
+            assert_eq!(params as usize, env.params_size(), "{} EnvParams", r.id);
+        }
+    }
+}
