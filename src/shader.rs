@@ -69,10 +69,10 @@ impl Composed {
         composed.module = naga::front::wgsl::parse_str(&composed.text).map_err(|e| {
             let loc = e.location(&composed.text);
             let mut message = e.message().to_string();
-            for (_, label) in e.labels() {
-                if !label.is_empty() {
-                    message.push_str(&format!("; {label}"));
-                }
+            for (span, label) in e.labels() {
+                let l = span.location(&composed.text);
+                let (file, line) = composed.locate(l.line_number as usize);
+                message.push_str(&format!("; {file}:{line}:{}: {label}", l.line_position));
             }
             composed.error(loc, message)
         })?;

@@ -4,9 +4,11 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::mem::{offset_of, size_of};
 use std::sync::Arc;
 
 use common::*;
+use wgym::driver::{compose, Driver};
 use wgym::envs::lpg_grid::{LpgGrid, LpgParams, LpgState, Sampling, NO_CELL, PRESETS};
 use wgym::{Env, EnvKernel, ParamsInit, VecEnv, VecEnvConfig};
 
@@ -456,4 +458,63 @@ fn bad_params_are_rejected_with_a_reason() {
     };
     let err = VecEnv::new(&gpu(), env, config).err().unwrap().to_string();
     assert!(err.contains("n = 14"), "{err}");
+}
+
+/// naga's layout of the WGSL structs against the #[repr(C)] twins (same field names).
+#[test]
+fn wgsl_structs_match_the_rust_layout() {
+    macro_rules! offsets {
+        ($t:ty, [$($f:ident),*]) => {
+            vec![$((stringify!($f).to_string(), offset_of!($t, $f) as u32)),*]
+        };
+    }
+    for name in ["dense", "rand_all"] {
+        let m = compose(&kernel(name), Driver::Step).unwrap();
+        let params = offsets!(
+            LpgParams,
+            [
+                sampling, n, n_objs, start, max_steps, walls, obj_type, static_pos, reward, p_term,
+                p_respawn
+            ]
+        );
+        let state = offsets!(LpgState, [time, pos, exists, obj_pos]);
+        assert_eq!(
+            m.struct_layout("EnvParams").unwrap(),
+            (size_of::<LpgParams>() as u32, params)
+        );
+        assert_eq!(
+            m.struct_layout("EnvState").unwrap(),
+            (size_of::<LpgState>() as u32, state)
+        );
+    }
+}
+
+/// A random-respawn level with a single free cell besides the start: one object fits, the
+/// others stay absent (stored cell NO_CELL) through resets and respawns, on both sides.
+#[test]
+fn crowded_levels_leave_objects_out() {
+    let env = kernel("rand_all");
+    let mut p = LpgParams {
+        n: 4,
+        n_objs: 5,
+        max_steps: 20,
+        walls: [0xfffc, 0, 0, 0, 0, 0],
+        obj_type: [0, 1, 2, 3, 4],
+        p_respawn: [1.0; 5],
+        ..env.default_params()
+    };
+    p.sampling = Sampling::Given as u32;
+    env.check_params(&p).unwrap();
+    let s = env.reset(KEY, &p);
+    assert_eq!(
+        (s.exists, s.obj_pos),
+        (0b1, [1, NO_CELL, NO_CELL, NO_CELL, NO_CELL])
+    );
+    let (mut g, mut c) = pair(
+        lpg("rand_all"),
+        32,
+        6,
+        ParamsInit::Shared(bytemuck::bytes_of(&p).to_vec()),
+    );
+    assert_step_parity(&mut g, &mut c, 45);
 }
