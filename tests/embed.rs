@@ -1,0 +1,64 @@
+//! Embedding: a program that owns its wgpu device hands it to wgym, writes actions with its
+//! own kernel, and reads observations from wgym's buffer (the README's example).
+
+use wgym::{Gpu, VecEnv, VecEnvConfig};
+
+const ACTIONS_KERNEL: &str = "
+@group(0) @binding(0) var<storage, read_write> actions: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+    if id.x < arrayLength(&actions) { actions[id.x] = 1u; } // always move right
+}";
+
+#[test]
+fn an_embedding_program_drives_envs_with_its_own_device_and_kernels() {
+    let instance = wgpu::Instance::default();
+    let adapter = pollster::block_on(instance.request_adapter(&Default::default()))
+        .expect("an adapter");
+    let (device, queue) =
+        pollster::block_on(adapter.request_device(&Default::default())).expect("a device");
+
+    let gpu = Gpu::from_device(device.clone(), queue.clone());
+    let env = wgym::make("FourRooms-misc").unwrap();
+    let mut envs = VecEnv::new(&gpu, env, VecEnvConfig::new(128, 7)).unwrap();
+
+    // The program's own kernel writes the actions straight into wgym's action buffer.
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: None,
+        source: wgpu::ShaderSource::Wgsl(ACTIONS_KERNEL.into()),
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: None,
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &[wgpu::BindGroupEntry {
+            binding: 0,
+            resource: envs.action_buffer().as_entire_binding(),
+        }],
+    });
+    let before = envs.obs().unwrap();
+    let mut encoder = device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(2, 1, 1);
+    }
+    queue.submit([encoder.finish()]);
+    envs.step().unwrap();
+
+    assert_eq!(envs.actions().unwrap(), vec![1; 128]);
+    let after = envs.obs().unwrap();
+    // Start (4, 1); moving right reaches (4, 2) unless the 1/3 slip sends it elsewhere.
+    let moved_right = (0..128)
+        .filter(|&i| before[i * 4 + 1] == 1.0 && after[i * 4 + 1] == 2.0 && after[i * 4] == 4.0)
+        .count();
+    assert!((60..110).contains(&moved_right), "{moved_right} of 128 moved right");
+}
