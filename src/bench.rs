@@ -25,7 +25,10 @@ impl std::str::FromStr for Mode {
         match s {
             "step" => Ok(Mode::Step),
             "rollout" => Ok(Mode::Rollout),
-            _ => Err(Error::invalid("mode", format!("{s:?}; use step or rollout"))),
+            _ => Err(Error::invalid(
+                "mode",
+                format!("{s:?}; use step or rollout"),
+            )),
         }
     }
 }

@@ -56,11 +56,7 @@ impl<T: Pod> GpuBuffer<T> {
         if data.len() != self.len {
             return Err(Error::invalid(
                 "upload",
-                format!(
-                    "{} values given for a buffer of {}",
-                    data.len(),
-                    self.len
-                ),
+                format!("{} values given for a buffer of {}", data.len(), self.len),
             ));
         }
         if !data.is_empty() {

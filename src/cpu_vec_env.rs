@@ -29,7 +29,7 @@ impl CpuVecEnv {
     pub fn new(env: Arc<dyn Env>, batch: u32, seed: u32, params: &[u8]) -> Result<CpuVecEnv> {
         let spec = env.spec();
         let size = env.params_size();
-        if batch == 0 || params.is_empty() || params.len() % size != 0 {
+        if batch == 0 || params.is_empty() || !params.len().is_multiple_of(size) {
             return Err(Error::invalid(
                 "CPU twin setup",
                 "batch must be >= 1 and params a whole number of structs",
@@ -144,9 +144,9 @@ impl CpuVecEnv {
             for t in 0..steps {
                 let t_key = rng::fold(env_key, self.step_count.wrapping_add(t));
                 let action = keys::random_action(t_key, self.spec.num_actions);
-                let mut out =
-                    self.env
-                        .step_bytes(rng::fold(t_key, keys::KEY_STEP), &s, action, &p);
+                let mut out = self
+                    .env
+                    .step_bytes(rng::fold(t_key, keys::KEY_STEP), &s, action, &p);
                 st.episode_return += out.reward;
                 if out.terminated || out.truncated {
                     observe(&out.state, &mut checksum);

@@ -10,7 +10,11 @@ use wgym::bench::{self, BenchResult, Cell, Mode};
 use wgym::{Error, Gpu, Result, VecEnv, VecEnvConfig};
 
 #[derive(Parser)]
-#[command(name = "wgym", version, about = "Batched RL environments on the GPU (wgpu + WGSL)")]
+#[command(
+    name = "wgym",
+    version,
+    about = "Batched RL environments on the GPU (wgpu + WGSL)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,7 +93,10 @@ fn main() -> ExitCode {
 fn list_envs(json: bool) -> Result<()> {
     let specs: Vec<_> = wgym::registry().iter().map(|r| (r.make)().spec()).collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&specs).expect("specs serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&specs).expect("specs serialise")
+        );
         return Ok(());
     }
     println!(
@@ -158,13 +165,19 @@ fn run_bench(process_start: Instant, args: BenchArgs) -> Result<()> {
             .collect::<Result<Vec<_>>>()?
     };
     if let Some(&b) = batches.iter().find(|&&b| b == 0) {
-        return Err(Error::invalid("batch size", format!("{b}: it must be at least 1")));
+        return Err(Error::invalid(
+            "batch size",
+            format!("{b}: it must be at least 1"),
+        ));
     }
     if args.steps == Some(0) {
         return Err(Error::invalid("steps", "0: it must be at least 1"));
     }
     if !(args.seconds > 0.0 && args.seconds.is_finite()) {
-        return Err(Error::invalid("seconds", format!("{}: must be positive", args.seconds)));
+        return Err(Error::invalid(
+            "seconds",
+            format!("{}: must be positive", args.seconds),
+        ));
     }
 
     let gpu = Gpu::new()?;

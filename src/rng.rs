@@ -111,7 +111,10 @@ pub fn log2_q8(x: f64) -> i32 {
 
 /// WGSL declarations that `rng.wgsl` needs from the generated prelude.
 pub fn wgsl_prelude() -> String {
-    let words: Vec<String> = exp2_frac_bits().iter().map(|b| format!("{b:#x}u")).collect();
+    let words: Vec<String> = exp2_frac_bits()
+        .iter()
+        .map(|b| format!("{b:#x}u"))
+        .collect();
     format!(
         "const EXP2_FRAC_BITS = array<u32, 256>({});\n",
         words.join(", ")

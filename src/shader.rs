@@ -121,16 +121,19 @@ impl Composed {
 
     /// Byte size and member offsets of a struct, as naga lays it out.
     pub fn struct_layout(&self, name: &str) -> Option<(u32, Vec<(String, u32)>)> {
-        self.module.types.iter().find_map(|(_, ty)| match &ty.inner {
-            naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
-                let offsets = members
-                    .iter()
-                    .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
-                    .collect();
-                Some((*span, offsets))
-            }
-            _ => None,
-        })
+        self.module
+            .types
+            .iter()
+            .find_map(|(_, ty)| match &ty.inner {
+                naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
+                    let offsets = members
+                        .iter()
+                        .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+                        .collect();
+                    Some((*span, offsets))
+                }
+                _ => None,
+            })
     }
 
     /// A compute pipeline for `entry` with the given workgroup size (the `WG` override),

@@ -213,8 +213,10 @@ impl VecEnv {
     pub fn reset(&mut self) -> Result<()> {
         let cfg = self.config_at(keys::reset_root(self.seed, self.step_count), 0);
         self.write_configs(&[cfg]);
-        self.stats
-            .write(&self.gpu, &vec![RolloutStats::default(); self.batch as usize])?;
+        self.stats.write(
+            &self.gpu,
+            &vec![RolloutStats::default(); self.batch as usize],
+        )?;
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         self.dispatch(&mut encoder, &self.step_kernels, "reset", 0);
         self.submit("reset", encoder)
@@ -322,10 +324,20 @@ impl VecEnv {
         self.rewards.read(&self.gpu)
     }
     pub fn terminated(&self) -> Result<Vec<bool>> {
-        Ok(self.terminated.read(&self.gpu)?.iter().map(|&x| x != 0).collect())
+        Ok(self
+            .terminated
+            .read(&self.gpu)?
+            .iter()
+            .map(|&x| x != 0)
+            .collect())
     }
     pub fn truncated(&self) -> Result<Vec<bool>> {
-        Ok(self.truncated.read(&self.gpu)?.iter().map(|&x| x != 0).collect())
+        Ok(self
+            .truncated
+            .read(&self.gpu)?
+            .iter()
+            .map(|&x| x != 0)
+            .collect())
     }
     pub fn actions(&self) -> Result<Vec<u32>> {
         self.actions.read(&self.gpu)

@@ -23,7 +23,10 @@ fn message(result: Result<VecEnv, Error>) -> String {
 #[test]
 fn unknown_env_id_lists_the_known_ones() {
     let e = wgym::make("CartPole-v1").err().unwrap().to_string();
-    assert!(e.contains("CartPole-v1") && e.contains("FourRooms-misc"), "{e}");
+    assert!(
+        e.contains("CartPole-v1") && e.contains("FourRooms-misc"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -86,14 +89,40 @@ fn params_of_the_wrong_size_or_out_of_range_are_rejected() {
 fn bad_bandit_params_name_the_field() {
     let base = BanditParams::gymnax(RewardKind::Bernoulli);
     let cases = [
-        (BanditParams { num_arms: 3, ..base }, "num_arms"),
-        (BanditParams { max_steps: 50, ..base }, "inv_max_steps"),
-        (BanditParams { reward_prob: 1.5, ..base }, "reward_prob"),
+        (
+            BanditParams {
+                num_arms: 3,
+                ..base
+            },
+            "num_arms",
+        ),
+        (
+            BanditParams {
+                max_steps: 50,
+                ..base
+            },
+            "inv_max_steps",
+        ),
+        (
+            BanditParams {
+                reward_prob: 1.5,
+                ..base
+            },
+            "reward_prob",
+        ),
         (BanditParams { task: 9, ..base }, "task"),
-        (BanditParams { reward_kind: 1, ..base }, "reward_kind"),
+        (
+            BanditParams {
+                reward_kind: 1,
+                ..base
+            },
+            "reward_kind",
+        ),
     ];
     for (params, field) in cases {
-        let per_env: Vec<u8> = (0..4).flat_map(|_| bytemuck::bytes_of(&params).to_vec()).collect();
+        let per_env: Vec<u8> = (0..4)
+            .flat_map(|_| bytemuck::bytes_of(&params).to_vec())
+            .collect();
         let config = VecEnvConfig {
             params: ParamsInit::PerEnv(per_env),
             ..VecEnvConfig::new(4, 0)
@@ -168,7 +197,11 @@ impl EnvKernel for BrokenEnv {
 
 #[test]
 fn shader_errors_name_the_file_and_line() {
-    let result = VecEnv::new(&gpu(), std::sync::Arc::new(BrokenEnv), VecEnvConfig::new(4, 0));
+    let result = VecEnv::new(
+        &gpu(),
+        std::sync::Arc::new(BrokenEnv),
+        VecEnvConfig::new(4, 0),
+    );
     match result {
         Err(Error::Shader(e)) => {
             assert_eq!(e.file, "envs/broken/env.wgsl", "{e}");
@@ -188,5 +221,8 @@ fn unknown_adapter_selector_lists_the_available_adapters() {
         .err()
         .unwrap()
         .to_string();
-    assert!(e.contains("no-such-gpu-xyz") && e.contains("available"), "{e}");
+    assert!(
+        e.contains("no-such-gpu-xyz") && e.contains("available"),
+        "{e}"
+    );
 }

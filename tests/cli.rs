@@ -40,12 +40,26 @@ fn bench_one_cell_writes_json() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("bench.json");
     let out = wgym(&[
-        "bench", "--env", "FourRooms-misc", "--batch", "256", "--steps", "16", "--mode",
-        "rollout", "--seconds", "0.05", "--json", path.to_str().unwrap(),
+        "bench",
+        "--env",
+        "FourRooms-misc",
+        "--batch",
+        "256",
+        "--steps",
+        "16",
+        "--mode",
+        "rollout",
+        "--seconds",
+        "0.05",
+        "--json",
+        path.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("startup:") && stdout.contains("FourRooms-misc"), "{stdout}");
+    assert!(
+        stdout.contains("startup:") && stdout.contains("FourRooms-misc"),
+        "{stdout}"
+    );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let results = report["results"].as_array().unwrap();
@@ -67,11 +81,28 @@ fn bench_one_cell_writes_json() {
 fn bad_input_exits_non_zero_with_a_clear_message() {
     let cases: [(&[&str], &str); 5] = [
         (&["bench", "--env", "Nope-v0"], "known environments"),
-        (&["bench", "--env", "FourRooms-misc", "--batch", "0"], "batch size"),
-        (&["bench", "--env", "FourRooms-misc", "--mode", "warp"], "mode"),
-        (&["bench", "--env", "FourRooms-misc", "--steps", "0"], "steps"),
         (
-            &["bench", "--env", "LpgGrid-all", "--batch", "4000000000", "--mode", "step"],
+            &["bench", "--env", "FourRooms-misc", "--batch", "0"],
+            "batch size",
+        ),
+        (
+            &["bench", "--env", "FourRooms-misc", "--mode", "warp"],
+            "mode",
+        ),
+        (
+            &["bench", "--env", "FourRooms-misc", "--steps", "0"],
+            "steps",
+        ),
+        (
+            &[
+                "bench",
+                "--env",
+                "LpgGrid-all",
+                "--batch",
+                "4000000000",
+                "--mode",
+                "step",
+            ],
             "limit",
         ),
     ];
@@ -79,7 +110,10 @@ fn bad_input_exits_non_zero_with_a_clear_message() {
         let out = wgym(args);
         assert!(!out.status.success(), "{args:?} succeeded");
         let err = stderr(&out);
-        assert!(err.contains("error") && err.contains(needle), "{args:?}: {err}");
+        assert!(
+            err.contains("error") && err.contains(needle),
+            "{args:?}: {err}"
+        );
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
     }
 }

@@ -13,8 +13,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
 #[test]
 fn an_embedding_program_drives_envs_with_its_own_device_and_kernels() {
     let instance = wgpu::Instance::default();
-    let adapter = pollster::block_on(instance.request_adapter(&Default::default()))
-        .expect("an adapter");
+    let adapter =
+        pollster::block_on(instance.request_adapter(&Default::default())).expect("an adapter");
     let (device, queue) =
         pollster::block_on(adapter.request_device(&Default::default())).expect("a device");
 
@@ -60,5 +60,8 @@ fn an_embedding_program_drives_envs_with_its_own_device_and_kernels() {
     let moved_right = (0..128)
         .filter(|&i| before[i * 4 + 1] == 1.0 && after[i * 4 + 1] == 2.0 && after[i * 4] == 4.0)
         .count();
-    assert!((60..110).contains(&moved_right), "{moved_right} of 128 moved right");
+    assert!(
+        (60..110).contains(&moved_right),
+        "{moved_right} of 128 moved right"
+    );
 }

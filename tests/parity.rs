@@ -11,7 +11,12 @@ use wgym::{rng, ParamsInit};
 
 #[test]
 fn four_rooms_step_kernel_matches_twin() {
-    let (mut g, mut c) = pair(wgym::make("FourRooms-misc").unwrap(), 256, 1, ParamsInit::Default);
+    let (mut g, mut c) = pair(
+        wgym::make("FourRooms-misc").unwrap(),
+        256,
+        1,
+        ParamsInit::Default,
+    );
     assert_step_parity(&mut g, &mut c, 600);
 }
 
@@ -29,13 +34,19 @@ fn four_rooms_with_resampled_start_and_goal_matches_twin() {
     // Resampling really happens: many distinct goals across the batch.
     let states: Vec<wgym::envs::four_rooms::FourRoomsState> =
         bytemuck::pod_collect_to_vec(&c.state_bytes());
-    let goals: std::collections::HashSet<_> = states.iter().map(|s| (s.goal_row, s.goal_col)).collect();
+    let goals: std::collections::HashSet<_> =
+        states.iter().map(|s| (s.goal_row, s.goal_col)).collect();
     assert!(goals.len() > 50, "only {} distinct goals", goals.len());
 }
 
 #[test]
 fn bernoulli_bandit_step_kernel_matches_twin() {
-    let (mut g, mut c) = pair(wgym::make("BernoulliBandit-misc").unwrap(), 256, 2, ParamsInit::Default);
+    let (mut g, mut c) = pair(
+        wgym::make("BernoulliBandit-misc").unwrap(),
+        256,
+        2,
+        ParamsInit::Default,
+    );
     assert_step_parity(&mut g, &mut c, 120);
 }
 
@@ -92,7 +103,10 @@ fn gaussian_bandit_matches_twin_within_tolerance() {
         assert_eq!(g.truncated().unwrap(), c.truncated, "truncated at step {t}");
         ends += c.truncated.iter().filter(|&&x| x).count();
         for (i, (a, b)) in g.rewards().unwrap().iter().zip(&c.rewards).enumerate() {
-            assert!((a - b).abs() <= tol(*b), "reward of env {i} at step {t}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= tol(*b),
+                "reward of env {i} at step {t}: {a} vs {b}"
+            );
         }
         for (a, b) in g.obs().unwrap().iter().zip(&c.obs) {
             assert!((a - b).abs() <= tol(*b), "obs at step {t}: {a} vs {b}");
@@ -116,7 +130,11 @@ fn fused_rollout_matches_twin_and_the_step_kernel() {
         // The fused rollout and the step kernel take the same random actions.
         let (mut stepped, _) = pair(env, 300, 6, ParamsInit::Default);
         stepped.step_random(750).unwrap();
-        assert_eq!(stepped.states().unwrap(), g.states().unwrap(), "{id}: rollout vs step kernel");
+        assert_eq!(
+            stepped.states().unwrap(),
+            g.states().unwrap(),
+            "{id}: rollout vs step kernel"
+        );
     }
 }
 
@@ -133,4 +151,3 @@ fn gymnax_bandit_draws_its_two_arms_from_the_reward_prob_coin() {
     }
     assert!((400..600).contains(&arm0_good));
 }
-

@@ -154,7 +154,10 @@ fn gpu_uniforms_have_the_right_moments_and_no_runs_bias() {
     assert!((mean - 0.5).abs() < 5.0 * se, "uniform mean {mean}");
     // Var of the sample variance of U(0,1) is (1/80 - 1/144) / n.
     let var_se = ((1.0 / 80.0 - 1.0 / 144.0) / n as f64).sqrt();
-    assert!((var - 1.0 / 12.0).abs() < 5.0 * var_se, "uniform variance {var}");
+    assert!(
+        (var - 1.0 / 12.0).abs() < 5.0 * var_se,
+        "uniform variance {var}"
+    );
     assert!(u.iter().all(|&x| (0.0..1.0).contains(&x)));
 
     // Wald-Wolfowitz runs test above/below 0.5, across consecutive env keys.
@@ -170,7 +173,10 @@ fn gpu_uniforms_have_the_right_moments_and_no_runs_bias() {
     // Neighbouring keys are uncorrelated.
     let pairs: Vec<(f64, f64)> = u.windows(2).map(|w| (w[0] - 0.5, w[1] - 0.5)).collect();
     let corr = pairs.iter().map(|(a, b)| a * b).sum::<f64>() / pairs.len() as f64 * 12.0;
-    assert!(corr.abs() < 5.0 / (n as f64).sqrt(), "lag-1 correlation {corr}");
+    assert!(
+        corr.abs() < 5.0 / (n as f64).sqrt(),
+        "lag-1 correlation {corr}"
+    );
 }
 
 #[test]
@@ -183,27 +189,45 @@ fn gpu_integers_bernoulli_normals_and_betas_have_the_right_distributions() {
         counts[v as usize] += 1.0;
     }
     let expected = n as f64 / BELOW_N as f64;
-    let chi2: f64 = counts.iter().map(|c| (c - expected).powi(2) / expected).sum();
+    let chi2: f64 = counts
+        .iter()
+        .map(|c| (c - expected).powi(2) / expected)
+        .sum();
     assert!(chi2 < 40.0, "below(7) chi-square {chi2}, counts {counts:?}");
 
     let p = column(&d.bits, 3).iter().sum::<u32>() as f64 / n as f64;
-    assert!((p - 0.3).abs() < 5.0 * (0.21 / n as f64).sqrt(), "bernoulli(0.3) rate {p}");
+    assert!(
+        (p - 0.3).abs() < 5.0 * (0.21 / n as f64).sqrt(),
+        "bernoulli(0.3) rate {p}"
+    );
 
     let z: Vec<f64> = column(&d.floats, 1).iter().map(|&x| x as f64).collect();
     let (mean, var) = mean_var(&z);
     assert!(mean.abs() < 5.0 / (n as f64).sqrt(), "normal mean {mean}");
-    assert!((var - 1.0).abs() < 5.0 * (2.0 / n as f64).sqrt(), "normal variance {var}");
+    assert!(
+        (var - 1.0).abs() < 5.0 * (2.0 / n as f64).sqrt(),
+        "normal variance {var}"
+    );
 
     // Beta(2, 5): mean 2/7, variance 10 / (49 * 8).
     let b: Vec<f64> = column(&d.floats, 2).iter().map(|&x| x as f64).collect();
     let (mean, var) = mean_var(&b);
     let beta_var = 10.0 / (49.0 * 8.0);
-    assert!((mean - 2.0 / 7.0).abs() < 5.0 * (beta_var / n as f64).sqrt(), "beta mean {mean}");
+    assert!(
+        (mean - 2.0 / 7.0).abs() < 5.0 * (beta_var / n as f64).sqrt(),
+        "beta mean {mean}"
+    );
     assert!((var - beta_var).abs() < 0.002, "beta variance {var}");
 
     // Log-uniform on [0.001, 0.1]: log10 is uniform on [-3, -1].
-    let l: Vec<f64> = column(&d.floats, 3).iter().map(|&x| (x as f64).log10()).collect();
+    let l: Vec<f64> = column(&d.floats, 3)
+        .iter()
+        .map(|&x| (x as f64).log10())
+        .collect();
     let (mean, _) = mean_var(&l);
-    assert!((mean + 2.0).abs() < 5.0 * (4.0 / 12.0 / n as f64).sqrt(), "log10 mean {mean}");
+    assert!(
+        (mean + 2.0).abs() < 5.0 * (4.0 / 12.0 / n as f64).sqrt(),
+        "log10 mean {mean}"
+    );
     assert!(l.iter().all(|&x| (-3.001..=-0.999).contains(&x)));
 }

@@ -223,7 +223,10 @@ impl EnvKernel for Bandit {
             4 if bernoulli && !(0.0..=1.0).contains(&p.best_value) => {
                 Err(format!("best_value = {} is not in [0, 1]", p.best_value))
             }
-            5.. => Err(format!("task = {} is not a task distribution (0..=4)", p.task)),
+            5.. => Err(format!(
+                "task = {} is not a task distribution (0..=4)",
+                p.task
+            )),
             _ if !(p.sigma_p >= 0.0 && p.sigma_l >= 0.0) => {
                 Err("sigma_p and sigma_l must be >= 0".into())
             }
@@ -239,7 +242,13 @@ impl EnvKernel for Bandit {
         s
     }
 
-    fn step(&self, key: Key, s: &BanditState, action: u32, p: &BanditParams) -> StepOut<BanditState> {
+    fn step(
+        &self,
+        key: Key,
+        s: &BanditState,
+        action: u32,
+        p: &BanditParams,
+    ) -> StepOut<BanditState> {
         let mut reward = 0.0;
         if action < p.num_arms {
             let value = s.values[action as usize];

@@ -168,7 +168,13 @@ impl EnvKernel for FourRooms {
         s
     }
 
-    fn step(&self, key: Key, s: &FourRoomsState, action: u32, p: &FourRoomsParams) -> StepOut<FourRoomsState> {
+    fn step(
+        &self,
+        key: Key,
+        s: &FourRoomsState,
+        action: u32,
+        p: &FourRoomsParams,
+    ) -> StepOut<FourRoomsState> {
         let mut a = action;
         if rng::uniform(key, 0) < p.fail_prob {
             a = (action + 1 + rng::below(key, 1, 3)) % 4;

@@ -25,8 +25,11 @@ const ALL_WALL_RANGE: u32 = 100;
 const ALL_STEPS: (f64, f64) = (20.0, 750.0);
 const ALL_P_TERM: (f64, f64) = (0.01, 1.0);
 const ALL_P_RESPAWN: (f64, f64) = (0.001, 0.1);
-const _: () =
-    assert!(ALL_SIZES.1 * ALL_SIZES.1 <= ALL_WALL_RANGE && ALL_TYPES as usize <= MAX_SLOTS);
+const _: () = assert!(
+    ALL_SIZES.1 * ALL_SIZES.1 <= ALL_WALL_RANGE
+        && ALL_TYPES as usize <= MAX_SLOTS
+        && ALL_TYPES as usize <= MAX_TYPES
+);
 
 // Draw indices and sub-keys, as in env.wgsl.
 const DRAW_TERM: u32 = MAX_SLOTS as u32;

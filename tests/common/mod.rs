@@ -42,21 +42,37 @@ pub fn pair_wg(
 /// Steps with random actions drawn by the GPU's sample_actions kernel and its twin, checking
 /// after each step that everything a user can read back is identical.
 pub fn assert_step_parity(gpu_env: &mut VecEnv, cpu_env: &mut CpuVecEnv, steps: u32) {
-    assert_eq!(gpu_env.states().unwrap(), cpu_env.state_bytes(), "states after reset");
+    assert_eq!(
+        gpu_env.states().unwrap(),
+        cpu_env.state_bytes(),
+        "states after reset"
+    );
     assert_eq!(gpu_env.obs().unwrap(), cpu_env.obs, "obs after reset");
     let mut finished = 0;
     for t in 0..steps {
         gpu_env.step_random(1).unwrap();
         cpu_env.sample_actions();
         cpu_env.step();
-        assert_eq!(gpu_env.actions().unwrap(), cpu_env.actions, "actions at step {t}");
-        assert_eq!(gpu_env.rewards().unwrap(), cpu_env.rewards, "rewards at step {t}");
+        assert_eq!(
+            gpu_env.actions().unwrap(),
+            cpu_env.actions,
+            "actions at step {t}"
+        );
+        assert_eq!(
+            gpu_env.rewards().unwrap(),
+            cpu_env.rewards,
+            "rewards at step {t}"
+        );
         let terminated = gpu_env.terminated().unwrap();
         let truncated = gpu_env.truncated().unwrap();
         assert_eq!(terminated, cpu_env.terminated, "terminated at step {t}");
         assert_eq!(truncated, cpu_env.truncated, "truncated at step {t}");
         assert_eq!(gpu_env.obs().unwrap(), cpu_env.obs, "obs at step {t}");
-        assert_eq!(gpu_env.states().unwrap(), cpu_env.state_bytes(), "states at step {t}");
+        assert_eq!(
+            gpu_env.states().unwrap(),
+            cpu_env.state_bytes(),
+            "states at step {t}"
+        );
         let d = gpu_env.spec().obs_dim as usize;
         let final_obs = gpu_env.final_obs().unwrap();
         for i in 0..terminated.len() {
@@ -70,5 +86,8 @@ pub fn assert_step_parity(gpu_env: &mut VecEnv, cpu_env: &mut CpuVecEnv, steps: 
             }
         }
     }
-    assert!(finished > 0, "no episode ended in {steps} steps: the test checks too little");
+    assert!(
+        finished > 0,
+        "no episode ended in {steps} steps: the test checks too little"
+    );
 }
