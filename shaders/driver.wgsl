@@ -1,5 +1,5 @@
 // Shared by the drivers (step.wgsl, rollout.wgsl, sample_params.wgsl): the env contract's
-// StepOut, the dispatch config, and the params binding. Twin: src/driver.rs.
+// StepOut, the dispatch config, the params and table bindings. Twin: src/driver.rs.
 
 struct StepOut {
     state: EnvState,
@@ -22,6 +22,13 @@ override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> cfg: DriverConfig;
 @group(0) @binding(1) var<storage, read> params: array<EnvParams>;
+// The env's lookup tables (EnvWgsl::tables). A uniform buffer rather than `const` arrays:
+// dynamically indexed `const` arrays are copied into every invocation's private memory.
+@group(0) @binding(2) var<uniform> env_tables: array<vec4<u32>, ENV_TABLE_VEC4S>;
+
+fn env_table(i: u32) -> u32 {
+    return env_tables[i >> 2u][i & 3u];
+}
 
 // Envs beyond 65535 workgroups spill into the y dimension of the dispatch.
 fn env_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {

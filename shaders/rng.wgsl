@@ -81,21 +81,20 @@ fn rng_normal(key: Key, i: u32) -> f32 {
 }
 
 // Beta(a, b) for positive integers a, b with a + b - 1 <= 32: the a-th smallest of a + b - 1
-// uniforms. Only comparisons, so exact on every device.
+// uniforms. Only comparisons, so exact on every device. The uniforms are redrawn rather than
+// stored: a private array would cost its zeroing in every invocation that merely passes by.
 fn rng_beta_int(key: Key, a: u32, b: u32) -> f32 {
     let n = min(a + b - 1u, 32u);
-    var u: array<f32, 32>;
-    for (var i = 0u; i < n; i++) {
-        u[i] = rng_uniform(key, i);
-    }
     var result = 0.0;
     for (var i = 0u; i < n; i++) {
+        let ui = rng_uniform(key, i);
         var rank = 0u;
         for (var j = 0u; j < n; j++) {
-            rank += u32(u[j] < u[i] || (u[j] == u[i] && j < i));
+            let uj = rng_uniform(key, j);
+            rank += u32(uj < ui || (uj == ui && j < i));
         }
         if rank == a - 1u {
-            result = u[i];
+            result = ui;
         }
     }
     return result;

@@ -12,8 +12,8 @@ struct RolloutStats {
     obs_checksum: u32,   // checksum of every observation computed in this rollout
 }
 
-@group(0) @binding(2) var<storage, read_write> states: array<EnvState>;
-@group(0) @binding(3) var<storage, read_write> stats: array<RolloutStats>;
+@group(0) @binding(3) var<storage, read_write> states: array<EnvState>;
+@group(0) @binding(4) var<storage, read_write> stats: array<RolloutStats>;
 
 var<private> obs_checksum: u32;
 

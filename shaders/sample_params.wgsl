@@ -1,7 +1,7 @@
 // Task sampling: one concrete EnvParams per env, drawn on the GPU from the distribution
 // that the base params describe (a level generator, a bandit task distribution).
 
-@group(0) @binding(2) var<storage, read_write> sampled: array<EnvParams>;
+@group(0) @binding(3) var<storage, read_write> sampled: array<EnvParams>;
 
 @compute @workgroup_size(WG)
 fn sample_params(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {

@@ -2,13 +2,13 @@
 // terminated/truncated flags, auto-resets finished episodes and keeps their final
 // observation in `final_obs` (valid where terminated or truncated is set).
 
-@group(0) @binding(2) var<storage, read_write> states: array<EnvState>;
-@group(0) @binding(3) var<storage, read_write> actions: array<u32>;
-@group(0) @binding(4) var<storage, read_write> obs: array<f32>;
-@group(0) @binding(5) var<storage, read_write> final_obs: array<f32>;
-@group(0) @binding(6) var<storage, read_write> rewards: array<f32>;
-@group(0) @binding(7) var<storage, read_write> terminated: array<u32>;
-@group(0) @binding(8) var<storage, read_write> truncated: array<u32>;
+@group(0) @binding(3) var<storage, read_write> states: array<EnvState>;
+@group(0) @binding(4) var<storage, read_write> actions: array<u32>;
+@group(0) @binding(5) var<storage, read_write> obs: array<f32>;
+@group(0) @binding(6) var<storage, read_write> final_obs: array<f32>;
+@group(0) @binding(7) var<storage, read_write> rewards: array<f32>;
+@group(0) @binding(8) var<storage, read_write> terminated: array<u32>;
+@group(0) @binding(9) var<storage, read_write> truncated: array<u32>;
 
 var<private> obs_base: u32;
 var<private> obs_is_final: bool;

@@ -97,25 +97,30 @@ impl Driver {
         }
     }
 
-    /// Storage bindings after the uniform (0) and params (1): read-only flags.
-    fn storage_bindings(self) -> &'static [bool] {
+    /// Read-write storage bindings after config (0), params (1) and tables (2).
+    fn storage_bindings(self) -> u32 {
         match self {
-            Driver::Step => &[false; 7],
-            Driver::Rollout => &[false; 2],
-            Driver::SampleParams => &[false; 1],
+            Driver::Step => 7,
+            Driver::Rollout => 2,
+            Driver::SampleParams => 1,
         }
     }
 
     pub fn bind_group_layout(self, gpu: &Gpu) -> wgpu::BindGroupLayout {
+        let uniform = wgpu::BufferBindingType::Uniform;
         let mut entries = vec![
-            layout_entry(0, wgpu::BufferBindingType::Uniform),
-            layout_entry(1, wgpu::BufferBindingType::Storage { read_only: true }),
+            // The config holds one slot per dispatch of a submission.
+            layout_entry(0, uniform, true),
+            layout_entry(
+                1,
+                wgpu::BufferBindingType::Storage { read_only: true },
+                false,
+            ),
+            layout_entry(2, uniform, false),
         ];
-        for (k, &read_only) in self.storage_bindings().iter().enumerate() {
-            entries.push(layout_entry(
-                2 + k as u32,
-                wgpu::BufferBindingType::Storage { read_only },
-            ));
+        for k in 0..self.storage_bindings() {
+            let read_write = wgpu::BufferBindingType::Storage { read_only: false };
+            entries.push(layout_entry(3 + k, read_write, false));
         }
         gpu.device
             .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -125,14 +130,17 @@ impl Driver {
     }
 }
 
-fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {
+fn layout_entry(
+    binding: u32,
+    ty: wgpu::BufferBindingType,
+    has_dynamic_offset: bool,
+) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
         ty: wgpu::BindingType::Buffer {
             ty,
-            // The config uniform holds one slot per dispatch of a submission.
-            has_dynamic_offset: ty == wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset,
             min_binding_size: None,
         },
         count: None,
@@ -142,7 +150,9 @@ fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLay
 /// The module for `env` under `driver`: prelude, rng, driver library, env, driver.
 pub fn compose(env: &dyn Env, driver: Driver) -> Result<Composed> {
     let wgsl = env.wgsl();
+    let table_vec4s = wgsl.tables.len().div_ceil(4).max(1) as u32;
     let mut prelude = const_prelude(&wgsl.consts);
+    prelude.push_str(&const_prelude(&[("ENV_TABLE_VEC4S", table_vec4s)]));
     prelude.push_str(&wgsl.prelude);
     prelude.push_str(&rng::wgsl_prelude());
     Composed::new(&[
@@ -152,6 +162,13 @@ pub fn compose(env: &dyn Env, driver: Driver) -> Result<Composed> {
         Part::new(wgsl.file, wgsl.text),
         driver.part(),
     ])
+}
+
+/// The env's tables as the bytes of the `env_tables` uniform (padded to whole vec4s).
+pub fn table_bytes(env: &dyn Env) -> Vec<u8> {
+    let mut words = env.wgsl().tables;
+    words.resize(words.len().div_ceil(4).max(1) * 4, 0);
+    bytemuck::cast_slice(&words).to_vec()
 }
 
 /// Workgroup counts (x, y) covering `batch` invocations of `workgroup_size`.

@@ -29,8 +29,10 @@ pub struct EnvWgsl {
     /// Emitted into the prelude as `const NAME: u32 = VALUE;`. Always includes OBS_DIM and
     /// NUM_ACTIONS; OBS_DENSE is 1 when `env_observe` writes every entry.
     pub consts: Vec<(&'static str, u32)>,
-    /// Further generated declarations (lookup tables built from Rust data).
+    /// Further generated declarations (e.g. constants derived from Rust data).
     pub prelude: String,
+    /// Lookup tables, read in WGSL with `env_table(i)`; offsets go in `consts`.
+    pub tables: Vec<u32>,
 }
 
 /// Result of one env step, before auto-reset.

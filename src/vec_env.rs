@@ -69,6 +69,7 @@ pub struct VecEnv {
     params_per_env: bool,
     config_stride: u64,
     config: wgpu::Buffer,
+    tables: wgpu::Buffer,
     params: GpuBuffer<u32>,
     states: GpuBuffer<u32>,
     actions: GpuBuffer<u32>,
@@ -104,6 +105,14 @@ impl VecEnv {
             mapped_at_creation: false,
         });
         let mut params = GpuBuffer::from_slice(gpu, "the params buffer", &params_words)?;
+        let tables = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("env tables"),
+            size: driver::table_bytes(env.as_ref()).len() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        gpu.queue
+            .write_buffer(&tables, 0, &driver::table_bytes(env.as_ref()));
         if env.samples_params() {
             let sampled = GpuBuffer::zeroed(gpu, "the params buffer", b * env.params_size() / 4)?;
             let module = driver::compose(env.as_ref(), Driver::SampleParams)?;
@@ -112,7 +121,7 @@ impl VecEnv {
             let bind_group = bind(
                 gpu,
                 &layout,
-                &config_buffer,
+                [&config_buffer, &tables],
                 &[&params.buffer, &sampled.buffer],
             );
             let cfg = DriverConfig {
@@ -149,7 +158,7 @@ impl VecEnv {
         let bind_group = bind(
             gpu,
             &layout,
-            &config_buffer,
+            [&config_buffer, &tables],
             &[
                 &params.buffer,
                 &states.buffer,
@@ -173,6 +182,7 @@ impl VecEnv {
             params_per_env,
             config_stride,
             config: config_buffer,
+            tables,
             params,
             states,
             actions,
@@ -289,7 +299,7 @@ impl VecEnv {
             let bind_group = bind(
                 &self.gpu,
                 &layout,
-                &self.config,
+                [&self.config, &self.tables],
                 &[&self.params.buffer, &self.states.buffer, &self.stats.buffer],
             );
             self.rollout_kernel = Some(Kernels {
@@ -450,23 +460,35 @@ fn params_words(env: &dyn Env, init: &ParamsInit, batch: usize) -> Result<(Vec<u
     Ok((bytemuck::pod_collect_to_vec(&bytes), per_env))
 }
 
+/// Bind config (0, one slot), params (1), tables (2) and the driver's storage (3..).
 fn bind(
     gpu: &Gpu,
     layout: &wgpu::BindGroupLayout,
-    config: &wgpu::Buffer,
-    storage: &[&wgpu::Buffer],
+    [config, tables]: [&wgpu::Buffer; 2],
+    buffers: &[&wgpu::Buffer],
 ) -> wgpu::BindGroup {
-    let mut entries = vec![wgpu::BindGroupEntry {
-        binding: 0,
-        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-            buffer: config,
-            offset: 0,
-            size: wgpu::BufferSize::new(std::mem::size_of::<DriverConfig>() as u64),
-        }),
-    }];
+    let (params, storage) = buffers.split_first().expect("params are always bound");
+    let mut entries = vec![
+        wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: config,
+                offset: 0,
+                size: wgpu::BufferSize::new(std::mem::size_of::<DriverConfig>() as u64),
+            }),
+        },
+        wgpu::BindGroupEntry {
+            binding: 1,
+            resource: params.as_entire_binding(),
+        },
+        wgpu::BindGroupEntry {
+            binding: 2,
+            resource: tables.as_entire_binding(),
+        },
+    ];
     for (k, buffer) in storage.iter().enumerate() {
         entries.push(wgpu::BindGroupEntry {
-            binding: 1 + k as u32,
+            binding: 3 + k as u32,
             resource: buffer.as_entire_binding(),
         });
     }

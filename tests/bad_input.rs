@@ -4,7 +4,7 @@ mod common;
 
 use common::gpu;
 use wgym::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
-use wgym::envs::bandit::{BanditParams, RewardKind};
+use wgym::envs::bandit::BanditParams;
 use wgym::envs::four_rooms::FourRoomsParams;
 use wgym::rng::Key;
 use wgym::{Error, ParamsInit, VecEnv, VecEnvConfig};
@@ -87,7 +87,7 @@ fn params_of_the_wrong_size_or_out_of_range_are_rejected() {
 
 #[test]
 fn bad_bandit_params_name_the_field() {
-    let base = BanditParams::gymnax(RewardKind::Bernoulli);
+    let base = BanditParams::gymnax();
     let cases = [
         (
             BanditParams {
@@ -111,13 +111,6 @@ fn bad_bandit_params_name_the_field() {
             "reward_prob",
         ),
         (BanditParams { task: 9, ..base }, "task"),
-        (
-            BanditParams {
-                reward_kind: 1,
-                ..base
-            },
-            "reward_kind",
-        ),
     ];
     for (params, field) in cases {
         let per_env: Vec<u8> = (0..4)
@@ -173,6 +166,7 @@ impl EnvKernel for BrokenEnv {
                    fn env_reset(key: Key, p: EnvParams) -> EnvState { return EnvState(1.5); }\n",
             consts: vec![("NUM_ACTIONS", 1), ("OBS_DIM", 1), ("OBS_DENSE", 1)],
             prelude: String::new(),
+            tables: Vec::new(),
         }
     }
     fn default_params(&self) -> [u32; 1] {

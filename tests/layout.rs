@@ -49,7 +49,6 @@ fn bandit_structs_match() {
     let rust = [
         offset_of!(BanditParams, num_arms),
         offset_of!(BanditParams, max_steps),
-        offset_of!(BanditParams, reward_kind),
         offset_of!(BanditParams, task),
         offset_of!(BanditParams, beta_a),
         offset_of!(BanditParams, beta_b),
@@ -61,8 +60,6 @@ fn bandit_structs_match() {
         offset_of!(BanditParams, sigma_l),
         offset_of!(BanditParams, inv_max_steps),
         offset_of!(BanditParams, best_value),
-        offset_of!(BanditParams, _pad),
-        offset_of!(BanditParams, _pad) + 4,
         offset_of!(BanditParams, values),
     ];
     let naga: Vec<usize> = offsets.iter().map(|(_, o)| *o as usize).collect();

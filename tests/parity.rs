@@ -57,7 +57,7 @@ fn bandit_task_distributions_per_env_match_twin() {
         kind: RewardKind::Bernoulli,
         arms: 5,
     });
-    let base = BanditParams::gymnax(RewardKind::Bernoulli).with_max_steps(20);
+    let base = BanditParams::gymnax().with_max_steps(20);
     let mut per_env = Vec::new();
     for i in 0..160u32 {
         let mut p = BanditParams {
@@ -141,7 +141,7 @@ fn fused_rollout_matches_twin_and_the_step_kernel() {
 #[test]
 fn gymnax_bandit_draws_its_two_arms_from_the_reward_prob_coin() {
     let b = Bandit::bernoulli();
-    let p = BanditParams::gymnax(RewardKind::Bernoulli);
+    let p = BanditParams::gymnax();
     let mut arm0_good = 0;
     for i in 0..1000 {
         let s = wgym::EnvKernel::reset(&b, rng::fold(rng::key(1), i), &p);

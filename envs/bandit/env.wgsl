@@ -1,9 +1,7 @@
 // Multi-armed bandits (BernoulliBandit-misc, GaussianBandit-misc). Spec: README.md.
 // Twin: mod.rs. Prelude consts: MAX_ARMS (struct size), NUM_ACTIONS (arms of the action
-// space and the one-hot width), OBS_DIM = NUM_ACTIONS + 2.
-
-const REWARD_BERNOULLI: u32 = 0u;
-const REWARD_GAUSSIAN: u32 = 1u;
+// space and the one-hot width), OBS_DIM = NUM_ACTIONS + 2, and BERNOULLI (1 for Bernoulli
+// rewards, 0 for Gaussian): a constant, so the other kind's code is compiled out.
 
 const TASK_GYMNAX: u32 = 0u;
 const TASK_FIXED: u32 = 1u;
@@ -14,7 +12,6 @@ const TASK_STRUCTURED: u32 = 4u;
 struct EnvParams {
     num_arms: u32,       // arms of this task (<= NUM_ACTIONS); other actions pay 0
     max_steps: u32,
-    reward_kind: u32,
     task: u32,           // how arm values are drawn at reset
     beta_a: u32,
     beta_b: u32,
@@ -26,8 +23,6 @@ struct EnvParams {
     sigma_l: f32,        // Gaussian reward noise
     inv_max_steps: f32,  // 1 / max_steps, derived on the host (division is inexact on GPUs)
     best_value: f32,     // TASK_STRUCTURED: the best arm's value; the others are below it
-    _pad0: u32,
-    _pad1: u32,
     values: array<f32, MAX_ARMS>, // TASK_FIXED: probabilities or means
 }
 
@@ -43,38 +38,35 @@ fn env_sample_params(key: Key, base: EnvParams) -> EnvParams {
     return base;
 }
 
-fn arm_value(key: Key, p: EnvParams, arm: u32) -> f32 {
-    switch p.task {
-        case TASK_GYMNAX: {
-            if p.reward_kind == REWARD_BERNOULLI {
-                // Arms {reward_prob, 1 - reward_prob}, swapped by a fair coin.
-                let swapped = rng_below(key, 0u, 2u) == 1u;
-                return select(p.reward_prob, 1.0 - p.reward_prob, (arm == 1u) != swapped);
-            }
-            return select(p.mean_mu + p.sigma_p * rng_normal(key, 0u), 0.0, arm == 0u);
-        }
-        case TASK_FIXED: {
-            return p.values[arm];
-        }
-        case TASK_UNIFORM: {
-            if p.reward_kind == REWARD_BERNOULLI {
-                return rng_uniform(key, arm);
-            }
-            return p.mean_mu + p.sigma_p * rng_normal(key, 2u * arm);
-        }
-        case TASK_BETA: {
-            return rng_beta_int(rng_fold(key, arm), p.beta_a, p.beta_b);
-        }
-        default: { // TASK_STRUCTURED
-            return select(rng_uniform(key, arm) * p.best_value, p.best_value, arm == p.best_arm);
-        }
+// Few branches, sharing draws: CPU adapters run every branch a SIMD group diverges on.
+fn arm_value(key: Key, p: EnvParams, arm: u32, swapped: bool) -> f32 {
+    if p.task == TASK_FIXED {
+        return p.values[arm];
     }
+    if BERNOULLI == 1u && p.task == TASK_BETA {
+        return rng_beta_int(rng_fold(key, arm), p.beta_a, p.beta_b);
+    }
+    if p.task == TASK_STRUCTURED {
+        return select(rng_uniform(key, arm) * p.best_value, p.best_value, arm == p.best_arm);
+    }
+    if BERNOULLI == 1u {
+        if p.task == TASK_UNIFORM {
+            return rng_uniform(key, arm);
+        }
+        // gymnax: arms {reward_prob, 1 - reward_prob}, swapped by a fair coin.
+        return select(p.reward_prob, 1.0 - p.reward_prob, (arm == 1u) != swapped);
+    }
+    if p.task == TASK_GYMNAX && arm == 0u {
+        return 0.0;
+    }
+    return p.mean_mu + p.sigma_p * rng_normal(key, 2u * arm);
 }
 
 fn env_reset(key: Key, p: EnvParams) -> EnvState {
     var s: EnvState;
+    let swapped = rng_below(key, MAX_ARMS, 2u) == 1u;
     for (var arm = 0u; arm < p.num_arms; arm++) {
-        s.values[arm] = arm_value(key, p, arm);
+        s.values[arm] = arm_value(key, p, arm, swapped);
     }
     return s;
 }
@@ -84,7 +76,7 @@ fn env_step(key: Key, s: EnvState, action: u32, p: EnvParams) -> StepOut {
     var reward = 0.0;
     if action < p.num_arms {
         let value = s.values[action];
-        if p.reward_kind == REWARD_BERNOULLI {
+        if BERNOULLI == 1u {
             reward = select(0.0, 1.0, rng_uniform(key, 0u) < value);
         } else if p.task == TASK_GYMNAX && action == 0u {
             reward = value; // gymnax's arm 0 pays exactly 0, without noise

@@ -38,7 +38,6 @@ pub enum TaskDist {
 pub struct BanditParams {
     pub num_arms: u32,
     pub max_steps: u32,
-    pub reward_kind: u32,
     pub task: u32,
     pub beta_a: u32,
     pub beta_b: u32,
@@ -51,7 +50,6 @@ pub struct BanditParams {
     /// Derived: `1 / max_steps`; [`BanditParams::with_max_steps`] keeps it in step.
     pub inv_max_steps: f32,
     pub best_value: f32,
-    pub _pad: [u32; 2],
     pub values: [f32; MAX_ARMS],
 }
 
@@ -66,11 +64,10 @@ pub struct BanditState {
 }
 
 impl BanditParams {
-    /// gymnax's defaults for `kind`: 2 arms, 100 steps, normalised time.
-    pub fn gymnax(kind: RewardKind) -> Self {
+    /// gymnax's defaults: 2 arms, 100 steps, normalised time, gymnax's task sampling.
+    pub fn gymnax() -> Self {
         BanditParams {
             num_arms: 2,
-            reward_kind: kind as u32,
             task: TaskDist::Gymnax as u32,
             beta_a: 1,
             beta_b: 1,
@@ -117,11 +114,15 @@ impl Bandit {
         }
     }
 
-    fn arm_value(&self, key: Key, p: &BanditParams, arm: u32) -> f32 {
-        let bernoulli = p.reward_kind == RewardKind::Bernoulli as u32;
+    fn arm_value(&self, key: Key, p: &BanditParams, arm: u32, swapped: bool) -> f32 {
+        let bernoulli = self.kind == RewardKind::Bernoulli;
         match p.task {
-            0 if bernoulli => {
-                let swapped = rng::below(key, 0, 2) == 1;
+            1 => p.values[arm as usize],
+            3 if bernoulli => rng::beta_int(rng::fold(key, arm), p.beta_a, p.beta_b),
+            4 if arm == p.best_arm => p.best_value,
+            4 => rng::uniform(key, arm) * p.best_value,
+            2 if bernoulli => rng::uniform(key, arm),
+            _ if bernoulli => {
                 if (arm == 1) != swapped {
                     1.0 - p.reward_prob
                 } else {
@@ -129,13 +130,7 @@ impl Bandit {
                 }
             }
             0 if arm == 0 => 0.0,
-            0 => p.mean_mu + p.sigma_p * rng::normal(key, 0),
-            1 => p.values[arm as usize],
-            2 if bernoulli => rng::uniform(key, arm),
-            2 => p.mean_mu + p.sigma_p * rng::normal(key, 2 * arm),
-            3 => rng::beta_int(rng::fold(key, arm), p.beta_a, p.beta_b),
-            _ if arm == p.best_arm => p.best_value,
-            _ => rng::uniform(key, arm) * p.best_value,
+            _ => p.mean_mu + p.sigma_p * rng::normal(key, 2 * arm),
         }
     }
 }
@@ -170,23 +165,19 @@ impl EnvKernel for Bandit {
                 ("NUM_ACTIONS", self.arms),
                 ("OBS_DIM", self.arms + 2),
                 ("OBS_DENSE", 1),
+                ("BERNOULLI", (self.kind == RewardKind::Bernoulli) as u32),
             ],
             prelude: String::new(),
+            tables: Vec::new(),
         }
     }
 
     fn default_params(&self) -> BanditParams {
-        BanditParams::gymnax(self.kind)
+        BanditParams::gymnax()
     }
 
     fn check_params(&self, p: &BanditParams) -> Result<(), String> {
-        let bernoulli = p.reward_kind == RewardKind::Bernoulli as u32;
-        if p.reward_kind != self.kind as u32 {
-            return Err(format!(
-                "reward_kind is {} but this env is {:?}",
-                p.reward_kind, self.kind
-            ));
-        }
+        let bernoulli = self.kind == RewardKind::Bernoulli;
         if p.num_arms == 0 || p.num_arms > self.arms {
             return Err(format!(
                 "num_arms = {} must be in 1..={} (the action space)",
@@ -236,8 +227,9 @@ impl EnvKernel for Bandit {
 
     fn reset(&self, key: Key, p: &BanditParams) -> BanditState {
         let mut s = BanditState::zeroed();
+        let swapped = rng::below(key, MAX_ARMS as u32, 2) == 1;
         for arm in 0..p.num_arms {
-            s.values[arm as usize] = self.arm_value(key, p, arm);
+            s.values[arm as usize] = self.arm_value(key, p, arm, swapped);
         }
         s
     }
@@ -252,7 +244,7 @@ impl EnvKernel for Bandit {
         let mut reward = 0.0;
         if action < p.num_arms {
             let value = s.values[action as usize];
-            reward = if p.reward_kind == RewardKind::Bernoulli as u32 {
+            reward = if self.kind == RewardKind::Bernoulli {
                 if rng::uniform(key, 0) < value {
                     1.0
                 } else {

@@ -1,6 +1,6 @@
 // FourRooms-misc (gymnax). Spec: README.md. Twin: mod.rs.
-// Prelude: WALL_ROWS (bit c of row r set = wall), FREE_CELLS (r * 13 + c, row-major),
-// NUM_FREE, OBS_DIM = 4, NUM_ACTIONS = 4.
+// Tables (env_table): entries 0..13 are the rows of the map (bit c set = wall), then from
+// TABLE_FREE_CELLS the NUM_FREE free cells as r * 13 + c, row-major. OBS_DIM = NUM_ACTIONS = 4.
 
 struct EnvParams {
     fail_prob: f32,          // in [0, 0.75]: probability of a move in one of the other 3 directions
@@ -26,7 +26,11 @@ fn env_sample_params(key: Key, base: EnvParams) -> EnvParams {
 }
 
 fn is_wall(row: u32, col: u32) -> bool {
-    return (WALL_ROWS[row] >> col & 1u) != 0u;
+    return (env_table(row) >> col & 1u) != 0u;
+}
+
+fn free_cell(k: u32) -> u32 {
+    return env_table(TABLE_FREE_CELLS + k);
 }
 
 fn env_reset(key: Key, p: EnvParams) -> EnvState {
@@ -34,7 +38,7 @@ fn env_reset(key: Key, p: EnvParams) -> EnvState {
     s.goal_row = p.goal_row;
     s.goal_col = p.goal_col;
     if p.resample_goal_pos != 0u {
-        let cell = FREE_CELLS[rng_below(key, 0u, NUM_FREE)];
+        let cell = free_cell(rng_below(key, 0u, NUM_FREE));
         s.goal_row = cell / 13u;
         s.goal_col = cell % 13u;
     }
@@ -42,9 +46,9 @@ fn env_reset(key: Key, p: EnvParams) -> EnvState {
     s.col = p.start_col;
     if p.resample_init_pos != 0u {
         // Uniform over the free cells other than the goal: the goal's slot maps to the last.
-        var cell = FREE_CELLS[rng_below(key, 1u, NUM_FREE - 1u)];
+        var cell = free_cell(rng_below(key, 1u, NUM_FREE - 1u));
         if cell == s.goal_row * 13u + s.goal_col {
-            cell = FREE_CELLS[NUM_FREE - 1u];
+            cell = free_cell(NUM_FREE - 1u);
         }
         s.row = cell / 13u;
         s.col = cell % 13u;

@@ -90,17 +90,15 @@ impl EnvKernel for FourRooms {
     }
 
     fn wgsl(&self) -> EnvWgsl {
-        let walls: Vec<String> = MAP
-            .iter()
-            .map(|row| {
-                let bits = row
-                    .bytes()
-                    .enumerate()
-                    .fold(0u32, |m, (c, b)| m | ((b == b'#') as u32) << c);
-                format!("{bits}u")
-            })
-            .collect();
-        let free: Vec<String> = free_cells().iter().map(|c| format!("{c}u")).collect();
+        let wall_rows = MAP.iter().map(|row| {
+            row.bytes()
+                .enumerate()
+                .fold(0u32, |m, (c, b)| m | ((b == b'#') as u32) << c)
+        });
+        let free = free_cells();
+        let mut tables: Vec<u32> = wall_rows.collect();
+        let free_offset = tables.len() as u32;
+        tables.extend(&free);
         EnvWgsl {
             file: "envs/four_rooms/env.wgsl",
             text: include_str!("env.wgsl"),
@@ -109,13 +107,10 @@ impl EnvKernel for FourRooms {
                 ("OBS_DIM", 4),
                 ("OBS_DENSE", 1),
                 ("NUM_FREE", free.len() as u32),
+                ("TABLE_FREE_CELLS", free_offset),
             ],
-            prelude: format!(
-                "const WALL_ROWS = array<u32, 13>({});\nconst FREE_CELLS = array<u32, {}>({});\n",
-                walls.join(", "),
-                free.len(),
-                free.join(", ")
-            ),
+            prelude: String::new(),
+            tables,
         }
     }
 

@@ -392,6 +392,7 @@ impl EnvKernel for LpgGrid {
                 pair(q8(ALL_P_TERM)),
                 pair(q8(ALL_P_RESPAWN))
             ),
+            tables: Vec::new(),
         }
     }
 
