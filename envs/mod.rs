@@ -20,11 +20,11 @@ pub fn registry() -> Vec<Registered> {
     vec![
         Registered {
             id: "BernoulliBandit-misc",
-            make: || Arc::new(bandit::Bandit::bernoulli()),
+            make: || Arc::new(bandit::Bandit::<2>::bernoulli()),
         },
         Registered {
             id: "GaussianBandit-misc",
-            make: || Arc::new(bandit::Bandit::gaussian()),
+            make: || Arc::new(bandit::Bandit::<2>::gaussian()),
         },
         Registered {
             id: "FourRooms-misc",

@@ -87,7 +87,7 @@ fn params_of_the_wrong_size_or_out_of_range_are_rejected() {
 
 #[test]
 fn bad_bandit_params_name_the_field() {
-    let base = BanditParams::gymnax();
+    let base = BanditParams::<2>::gymnax();
     let cases = [
         (
             BanditParams {

@@ -37,30 +37,30 @@ fn driver_structs_match() {
 
 #[test]
 fn bandit_structs_match() {
-    let m = module(&Bandit::bernoulli(), Driver::Step);
+    let m = module(&Bandit::<2>::bernoulli(), Driver::Step);
     assert_layout!(
         m,
         "EnvState",
-        BanditState,
+        BanditState<2>,
         [values, last_action, last_reward, time, _pad]
     );
     let (size, offsets) = m.struct_layout("EnvParams").unwrap();
-    assert_eq!(size as usize, size_of::<BanditParams>());
+    assert_eq!(size as usize, size_of::<BanditParams<2>>());
     let rust = [
-        offset_of!(BanditParams, num_arms),
-        offset_of!(BanditParams, max_steps),
-        offset_of!(BanditParams, task),
-        offset_of!(BanditParams, beta_a),
-        offset_of!(BanditParams, beta_b),
-        offset_of!(BanditParams, best_arm),
-        offset_of!(BanditParams, normalize_time),
-        offset_of!(BanditParams, reward_prob),
-        offset_of!(BanditParams, mean_mu),
-        offset_of!(BanditParams, sigma_p),
-        offset_of!(BanditParams, sigma_l),
-        offset_of!(BanditParams, inv_max_steps),
-        offset_of!(BanditParams, best_value),
-        offset_of!(BanditParams, values),
+        offset_of!(BanditParams<2>, num_arms),
+        offset_of!(BanditParams<2>, max_steps),
+        offset_of!(BanditParams<2>, task),
+        offset_of!(BanditParams<2>, beta_a),
+        offset_of!(BanditParams<2>, beta_b),
+        offset_of!(BanditParams<2>, best_arm),
+        offset_of!(BanditParams<2>, normalize_time),
+        offset_of!(BanditParams<2>, reward_prob),
+        offset_of!(BanditParams<2>, mean_mu),
+        offset_of!(BanditParams<2>, sigma_p),
+        offset_of!(BanditParams<2>, sigma_l),
+        offset_of!(BanditParams<2>, inv_max_steps),
+        offset_of!(BanditParams<2>, best_value),
+        offset_of!(BanditParams<2>, values),
     ];
     let naga: Vec<usize> = offsets.iter().map(|(_, o)| *o as usize).collect();
     assert_eq!(naga, rust, "EnvParams offsets");

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use wgym::envs::bandit::{Bandit, BanditParams, RewardKind, TaskDist};
+use wgym::envs::bandit::{Bandit, BanditParams, TaskDist};
 use wgym::envs::four_rooms::FourRoomsParams;
 use wgym::{rng, ParamsInit};
 
@@ -53,11 +53,8 @@ fn bernoulli_bandit_step_kernel_matches_twin() {
 /// Per-env task distributions: each env of the batch draws its arms differently.
 #[test]
 fn bandit_task_distributions_per_env_match_twin() {
-    let env = std::sync::Arc::new(Bandit {
-        kind: RewardKind::Bernoulli,
-        arms: 5,
-    });
-    let base = BanditParams::gymnax().with_max_steps(20);
+    let env = std::sync::Arc::new(Bandit::<5>::bernoulli());
+    let base = BanditParams::<5>::gymnax().with_max_steps(20);
     let mut per_env = Vec::new();
     for i in 0..160u32 {
         let mut p = BanditParams {
@@ -140,8 +137,8 @@ fn fused_rollout_matches_twin_and_the_step_kernel() {
 
 #[test]
 fn gymnax_bandit_draws_its_two_arms_from_the_reward_prob_coin() {
-    let b = Bandit::bernoulli();
-    let p = BanditParams::gymnax();
+    let b = Bandit::<2>::bernoulli();
+    let p = BanditParams::<2>::gymnax();
     let mut arm0_good = 0;
     for i in 0..1000 {
         let s = wgym::EnvKernel::reset(&b, rng::fold(rng::key(1), i), &p);

@@ -1,6 +1,6 @@
 // Multi-armed bandits (BernoulliBandit-misc, GaussianBandit-misc). Spec: README.md.
-// Twin: mod.rs. Prelude consts: MAX_ARMS (struct size), NUM_ACTIONS (arms of the action
-// space and the one-hot width), OBS_DIM = NUM_ACTIONS + 2, and BERNOULLI (1 for Bernoulli
+// Twin: mod.rs. Prelude consts: NUM_ACTIONS (K, the arms of the action space: array sizes
+// and one-hot width), OBS_DIM = NUM_ACTIONS + 2, and BERNOULLI (1 for Bernoulli
 // rewards, 0 for Gaussian): a constant, so the other kind's code is compiled out.
 
 const TASK_GYMNAX: u32 = 0u;
@@ -23,11 +23,11 @@ struct EnvParams {
     sigma_l: f32,        // Gaussian reward noise
     inv_max_steps: f32,  // 1 / max_steps, derived on the host (division is inexact on GPUs)
     best_value: f32,     // TASK_STRUCTURED: the best arm's value; the others are below it
-    values: array<f32, MAX_ARMS>, // TASK_FIXED: probabilities or means
+    values: array<f32, NUM_ACTIONS>, // TASK_FIXED: probabilities or means
 }
 
 struct EnvState {
-    values: array<f32, MAX_ARMS>, // this episode's arm probabilities or means
+    values: array<f32, NUM_ACTIONS>, // this episode's arm probabilities or means
     last_action: u32,
     last_reward: f32,
     time: u32,
@@ -64,7 +64,7 @@ fn arm_value(key: Key, p: EnvParams, arm: u32, swapped: bool) -> f32 {
 
 fn env_reset(key: Key, p: EnvParams) -> EnvState {
     var s: EnvState;
-    let swapped = rng_below(key, MAX_ARMS, 2u) == 1u;
+    let swapped = rng_below(key, NUM_ACTIONS, 2u) == 1u;
     for (var arm = 0u; arm < p.num_arms; arm++) {
         s.values[arm] = arm_value(key, p, arm, swapped);
     }

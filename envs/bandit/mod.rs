@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
 use crate::rng::{self, Key};
 
-/// Compile-time bound on arms; a batch's action space may use any number up to it.
+/// Largest number of arms K of an action space (`Bandit<K>`); a task may use fewer.
 pub const MAX_ARMS: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,9 +33,10 @@ pub enum TaskDist {
     Structured = 4,
 }
 
+/// Params of a `Bandit<K>`; every array is K long, so structs stay as small as the task.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
-pub struct BanditParams {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BanditParams<const K: usize> {
     pub num_arms: u32,
     pub max_steps: u32,
     pub task: u32,
@@ -50,20 +51,27 @@ pub struct BanditParams {
     /// Derived: `1 / max_steps`; [`BanditParams::with_max_steps`] keeps it in step.
     pub inv_max_steps: f32,
     pub best_value: f32,
-    pub values: [f32; MAX_ARMS],
+    pub values: [f32; K],
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
-pub struct BanditState {
-    pub values: [f32; MAX_ARMS],
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BanditState<const K: usize> {
+    pub values: [f32; K],
     pub last_action: u32,
     pub last_reward: f32,
     pub time: u32,
     pub _pad: u32,
 }
 
-impl BanditParams {
+// SAFETY: #[repr(C)] structs of 4-byte fields only (u32, f32, [f32; K]): no padding, and
+// every bit pattern is valid. (bytemuck's derive does not take const generics.)
+unsafe impl<const K: usize> Zeroable for BanditParams<K> {}
+unsafe impl<const K: usize> Pod for BanditParams<K> {}
+unsafe impl<const K: usize> Zeroable for BanditState<K> {}
+unsafe impl<const K: usize> Pod for BanditState<K> {}
+
+impl<const K: usize> BanditParams<K> {
     /// gymnax's defaults: 2 arms, 100 steps, normalised time, gymnax's task sampling.
     pub fn gymnax() -> Self {
         BanditParams {
@@ -94,27 +102,30 @@ impl BanditParams {
     }
 }
 
-/// A bandit env: reward kind and the number of arms in the action space.
-pub struct Bandit {
+/// A bandit env with K arms in its action space (gymnax's: K = 2). K is a compile-time
+/// constant so that the state holds exactly K arm values.
+pub struct Bandit<const K: usize> {
     pub kind: RewardKind,
-    pub arms: u32,
 }
 
-impl Bandit {
+impl<const K: usize> Bandit<K> {
+    const ARMS: u32 = {
+        assert!(K >= 1 && K <= MAX_ARMS, "a bandit has 1..=MAX_ARMS arms");
+        K as u32
+    };
+
     pub fn bernoulli() -> Self {
         Bandit {
             kind: RewardKind::Bernoulli,
-            arms: 2,
         }
     }
     pub fn gaussian() -> Self {
         Bandit {
             kind: RewardKind::Gaussian,
-            arms: 2,
         }
     }
 
-    fn arm_value(&self, key: Key, p: &BanditParams, arm: u32, swapped: bool) -> f32 {
+    fn arm_value(&self, key: Key, p: &BanditParams<K>, arm: u32, swapped: bool) -> f32 {
         let bernoulli = self.kind == RewardKind::Bernoulli;
         match p.task {
             1 => p.values[arm as usize],
@@ -135,9 +146,9 @@ impl Bandit {
     }
 }
 
-impl EnvKernel for Bandit {
-    type State = BanditState;
-    type Params = BanditParams;
+impl<const K: usize> EnvKernel for Bandit<K> {
+    type State = BanditState<K>;
+    type Params = BanditParams<K>;
 
     fn spec(&self) -> EnvSpec {
         let (id, what) = match self.kind {
@@ -146,12 +157,12 @@ impl EnvKernel for Bandit {
         };
         EnvSpec {
             id: id.into(),
-            obs_dim: self.arms + 2,
-            num_actions: self.arms,
+            obs_dim: Self::ARMS + 2,
+            num_actions: Self::ARMS,
             max_steps: 100,
             description: format!(
                 "{}-armed {what} bandit; obs [last reward, one-hot last action, time]",
-                self.arms
+                Self::ARMS
             ),
         }
     }
@@ -161,9 +172,8 @@ impl EnvKernel for Bandit {
             file: "envs/bandit/env.wgsl",
             text: include_str!("env.wgsl"),
             consts: vec![
-                ("MAX_ARMS", MAX_ARMS as u32),
-                ("NUM_ACTIONS", self.arms),
-                ("OBS_DIM", self.arms + 2),
+                ("NUM_ACTIONS", Self::ARMS),
+                ("OBS_DIM", Self::ARMS + 2),
                 ("OBS_DENSE", 1),
                 ("BERNOULLI", (self.kind == RewardKind::Bernoulli) as u32),
             ],
@@ -172,16 +182,24 @@ impl EnvKernel for Bandit {
         }
     }
 
-    fn default_params(&self) -> BanditParams {
-        BanditParams::gymnax()
+    /// gymnax's params for K = 2; otherwise K uniformly drawn arms.
+    fn default_params(&self) -> BanditParams<K> {
+        match K {
+            2 => BanditParams::gymnax(),
+            _ => BanditParams {
+                num_arms: Self::ARMS,
+                ..BanditParams::gymnax().with_task(TaskDist::Uniform)
+            },
+        }
     }
 
-    fn check_params(&self, p: &BanditParams) -> Result<(), String> {
+    fn check_params(&self, p: &BanditParams<K>) -> Result<(), String> {
         let bernoulli = self.kind == RewardKind::Bernoulli;
-        if p.num_arms == 0 || p.num_arms > self.arms {
+        if p.num_arms == 0 || p.num_arms > Self::ARMS {
             return Err(format!(
                 "num_arms = {} must be in 1..={} (the action space)",
-                p.num_arms, self.arms
+                p.num_arms,
+                Self::ARMS
             ));
         }
         if p.max_steps == 0 || p.max_steps >= 1 << 23 {
@@ -225,9 +243,9 @@ impl EnvKernel for Bandit {
         }
     }
 
-    fn reset(&self, key: Key, p: &BanditParams) -> BanditState {
+    fn reset(&self, key: Key, p: &BanditParams<K>) -> BanditState<K> {
         let mut s = BanditState::zeroed();
-        let swapped = rng::below(key, MAX_ARMS as u32, 2) == 1;
+        let swapped = rng::below(key, Self::ARMS, 2) == 1;
         for arm in 0..p.num_arms {
             s.values[arm as usize] = self.arm_value(key, p, arm, swapped);
         }
@@ -237,10 +255,10 @@ impl EnvKernel for Bandit {
     fn step(
         &self,
         key: Key,
-        s: &BanditState,
+        s: &BanditState<K>,
         action: u32,
-        p: &BanditParams,
-    ) -> StepOut<BanditState> {
+        p: &BanditParams<K>,
+    ) -> StepOut<BanditState<K>> {
         let mut reward = 0.0;
         if action < p.num_arms {
             let value = s.values[action as usize];
@@ -270,12 +288,12 @@ impl EnvKernel for Bandit {
         }
     }
 
-    fn observe(&self, s: &BanditState, p: &BanditParams, obs: &mut [f32]) {
+    fn observe(&self, s: &BanditState<K>, p: &BanditParams<K>, obs: &mut [f32]) {
         obs[0] = s.last_reward;
-        for arm in 0..self.arms {
+        for arm in 0..Self::ARMS {
             obs[1 + arm as usize] = if arm == s.last_action { 1.0 } else { 0.0 };
         }
-        obs[1 + self.arms as usize] = if p.normalize_time != 0 {
+        obs[1 + Self::ARMS as usize] = if p.normalize_time != 0 {
             (2 * s.time as i32 - p.max_steps as i32) as f32 * p.inv_max_steps
         } else {
             s.time as f32
