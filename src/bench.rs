@@ -62,6 +62,10 @@ pub struct BenchResult {
     /// The single-threaded CPU twin on the same env, measured in this process.
     pub cpu_twin_steps_per_s: f64,
     pub speedup_vs_cpu_twin: f64,
+    /// Step mode: bytes of device memory each env-step reads and writes (see
+    /// [`step_traffic`]); with the rate, the bandwidth used, for a roofline.
+    pub bytes_per_env_step: Option<u64>,
+    pub memory_gb_per_s: Option<f64>,
     pub adapter: String,
     pub backend: String,
     pub workgroup_size: u32,
@@ -116,6 +120,7 @@ pub fn run_cell(gpu: &Gpu, cell: &Cell, cpu_twin_steps_per_s: f64) -> Result<Ben
     let seconds = start.elapsed().as_secs_f64();
     let env_steps = calls * steps as u64 * cell.batch as u64;
     let rate = env_steps as f64 / seconds;
+    let bytes = (cell.mode == Mode::Step).then(|| step_traffic(&env));
     Ok(BenchResult {
         env: cell.env.spec().id,
         mode: cell.mode,
@@ -126,11 +131,29 @@ pub fn run_cell(gpu: &Gpu, cell: &Cell, cpu_twin_steps_per_s: f64) -> Result<Ben
         env_steps_per_s: rate,
         cpu_twin_steps_per_s,
         speedup_vs_cpu_twin: rate / cpu_twin_steps_per_s,
+        bytes_per_env_step: bytes,
+        memory_gb_per_s: bytes.map(|b| b as f64 * rate / 1e9),
         adapter: gpu.adapter_name().to_string(),
         backend: gpu.backend(),
         workgroup_size: cell.workgroup_size,
         wgym_version: env!("CARGO_PKG_VERSION").to_string(),
     })
+}
+
+/// Device-memory bytes per env-step of `sample_actions` + `step`: the action written and
+/// read, the state read and written, params when they are per env, the observation (sparse
+/// observations are zero-filled first: counted twice), reward and the two flags. Final
+/// observations, written only at episode ends, are left out.
+pub fn step_traffic(env: &VecEnv) -> u64 {
+    let spec = env.spec();
+    let dense = env.obs_dense();
+    let obs = 4 * spec.obs_dim as u64 * if dense { 1 } else { 2 };
+    let params = if env.params_per_env() {
+        env.env().params_size() as u64
+    } else {
+        0
+    };
+    8 + 2 * env.env().state_size() as u64 + params + obs + 12
 }
 
 /// Env-steps/s of the CPU twin (one thread, fused rollout) on `env`.

@@ -247,19 +247,23 @@ fn run_bench(process_start: Instant, args: BenchArgs) -> Result<()> {
 fn print_row(r: &BenchResult, header: bool) {
     if header {
         println!(
-            "{:<26} {:<8} {:>8} {:>6} {:>14} {:>14} {:>9}",
-            "env", "mode", "batch", "steps", "env-steps/s", "CPU twin", "speedup"
+            "{:<26} {:<8} {:>8} {:>6} {:>14} {:>14} {:>9} {:>10}",
+            "env", "mode", "batch", "steps", "env-steps/s", "CPU twin", "speedup", "memory"
         );
     }
+    let memory = r
+        .memory_gb_per_s
+        .map_or(String::new(), |g| format!("{g:.1} GB/s"));
     println!(
-        "{:<26} {:<8} {:>8} {:>6} {:>14} {:>14} {:>8.1}x",
+        "{:<26} {:<8} {:>8} {:>6} {:>14} {:>14} {:>8.1}x {:>10}",
         r.env,
         r.mode.to_string(),
         r.batch,
         r.steps,
         bench::format_rate(r.env_steps_per_s),
         bench::format_rate(r.cpu_twin_steps_per_s),
-        r.speedup_vs_cpu_twin
+        r.speedup_vs_cpu_twin,
+        memory
     );
     let _ = std::io::stdout().flush();
 }

@@ -214,6 +214,19 @@ impl VecEnv {
         &self.gpu
     }
 
+    pub fn env(&self) -> &dyn Env {
+        self.env.as_ref()
+    }
+
+    /// Whether `env_observe` writes every entry (else the step kernel zero-fills first).
+    pub fn obs_dense(&self) -> bool {
+        self.env
+            .wgsl()
+            .consts
+            .iter()
+            .any(|&(name, value)| name == "OBS_DENSE" && value == 1)
+    }
+
     /// Global step counter: the number of steps taken since creation.
     pub fn step_count(&self) -> u32 {
         self.step_count
