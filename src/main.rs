@@ -30,29 +30,32 @@ enum Command {
     },
     /// Measure env-steps/s. With no arguments: every env x batches 1k, 4k, 16k, 64k x modes
     /// step and rollout. Each option narrows one dimension of the suite.
-    Bench {
-        /// Env id (repeatable); default: all registered envs.
-        #[arg(long = "env")]
-        envs: Vec<String>,
-        /// Batch size (repeatable); default: 1024, 4096, 16384, 65536.
-        #[arg(long = "batch")]
-        batches: Vec<u32>,
-        /// Steps per env per timed call; default: about 2M env-steps per call.
-        #[arg(long)]
-        steps: Option<u32>,
-        /// step or rollout (repeatable); default: both.
-        #[arg(long = "mode")]
-        modes: Vec<String>,
-        /// Minimum measured seconds per cell.
-        #[arg(long, default_value_t = 0.5)]
-        seconds: f64,
-        /// Invocations per workgroup.
-        #[arg(long, default_value_t = 64)]
-        workgroup_size: u32,
-        /// Also write the results as JSON to this file.
-        #[arg(long)]
-        json: Option<std::path::PathBuf>,
-    },
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Env id (repeatable); default: all registered envs.
+    #[arg(long = "env", value_name = "ID")]
+    envs: Vec<String>,
+    /// Batch size (repeatable); default: 1024, 4096, 16384, 65536.
+    #[arg(long = "batch", value_name = "N")]
+    batches: Vec<u32>,
+    /// Steps per env per timed call; default: about 2M env-steps per call.
+    #[arg(long, value_name = "T")]
+    steps: Option<u32>,
+    /// step or rollout (repeatable); default: both.
+    #[arg(long = "mode", value_name = "MODE")]
+    modes: Vec<String>,
+    /// Minimum measured seconds per cell.
+    #[arg(long, default_value_t = 0.5)]
+    seconds: f64,
+    /// Invocations per workgroup.
+    #[arg(long, default_value_t = 64)]
+    workgroup_size: u32,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -60,26 +63,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Envs { json } => list_envs(json),
-        Command::Bench {
-            envs,
-            batches,
-            steps,
-            modes,
-            seconds,
-            workgroup_size,
-            json,
-        } => run_bench(
-            process_start,
-            BenchArgs {
-                envs,
-                batches,
-                steps,
-                modes,
-                seconds,
-                workgroup_size,
-                json,
-            },
-        ),
+        Command::Bench(args) => run_bench(process_start, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,16 +94,6 @@ fn list_envs(json: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-struct BenchArgs {
-    envs: Vec<String>,
-    batches: Vec<u32>,
-    steps: Option<u32>,
-    modes: Vec<String>,
-    seconds: f64,
-    workgroup_size: u32,
-    json: Option<std::path::PathBuf>,
 }
 
 #[derive(serde::Serialize)]
