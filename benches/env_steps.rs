@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use wgym::{Gpu, VecEnv, VecEnvConfig};
 
 const BATCH: u32 = 4096;
-const STEPS: u32 = 64;
+const STEPS: u32 = 256;
 
 fn env_steps(c: &mut Criterion) {
     let gpu = Gpu::new().expect("a wgpu adapter (install mesa-vulkan-drivers)");
