@@ -100,9 +100,32 @@ fn rng_beta_int(key: Key, a: u32, b: u32) -> f32 {
     return result;
 }
 
+// a * b for a, b in [1, 2) as Q1.31 fixed point (1.0 = 2^31), truncated; the product must be < 2.
+fn rng_mul_q31(a: u32, b: u32) -> u32 {
+    let p = rng_mul_wide(a, b);
+    return (p.y << 1u) | (p.x >> 31u);
+}
+
+// 2^(j/256) for j in 0..256, from the 8 factors 2^(2^k/256) (RNG_EXP2_Q31_k, generated) in
+// integer arithmetic: identical on every device, with no table (a dynamically indexed `const`
+// array is copied into every invocation's private memory).
+fn rng_exp2_frac_q8(j: u32) -> f32 {
+    let one = 0x80000000u;
+    var m = one;
+    m = rng_mul_q31(m, select(one, RNG_EXP2_Q31_0, (j & 1u) != 0u));
+    m = rng_mul_q31(m, select(one, RNG_EXP2_Q31_1, (j & 2u) != 0u));
+    m = rng_mul_q31(m, select(one, RNG_EXP2_Q31_2, (j & 4u) != 0u));
+    m = rng_mul_q31(m, select(one, RNG_EXP2_Q31_3, (j & 8u) != 0u));
+    m = rng_mul_q31(m, select(one, RNG_EXP2_Q31_4, (j & 16u) != 0u));
+    m = rng_mul_q31(m, select(one, RNG_EXP2_Q31_5, (j & 32u) != 0u));
+    m = rng_mul_q31(m, select(one, RNG_EXP2_Q31_6, (j & 64u) != 0u));
+    m = rng_mul_q31(m, select(one, RNG_EXP2_Q31_7, (j & 128u) != 0u));
+    return f32(m >> 8u) * 1.1920929e-7; // 24 significant bits times 2^-23: exact
+}
+
 // Log-uniform on [2^(lo/256), 2^(hi/256)], quantised to 1/256 octave so that it is exact:
-// 2^(q/256) = 2^floor(q/256) * EXP2_FRAC[q mod 256], a table lookup and a power-of-two scale.
+// 2^(q/256) = 2^floor(q/256) * 2^((q mod 256)/256), a power-of-two scale of the above.
 fn rng_log_uniform_q8(key: Key, i: u32, lo: i32, hi: i32) -> f32 {
     let q = lo + i32(rng_below(key, i, u32(hi - lo) + 1u));
-    return ldexp(bitcast<f32>(EXP2_FRAC_BITS[q & 255]), q >> 8u);
+    return ldexp(rng_exp2_frac_q8(u32(q & 255)), q >> 8u);
 }

@@ -25,8 +25,15 @@ fn write_obs(s: EnvState, p: EnvParams, i: u32, is_final: bool) {
     obs_base = i * OBS_DIM;
     obs_is_final = is_final;
     if OBS_DENSE == 0u {
-        for (var j = 0u; j < OBS_DIM; j++) {
-            obs_put(j, 0.0);
+        // One branch around the loop, not one per entry: CPU adapters run both sides.
+        if is_final {
+            for (var j = 0u; j < OBS_DIM; j++) {
+                final_obs[obs_base + j] = 0.0;
+            }
+        } else {
+            for (var j = 0u; j < OBS_DIM; j++) {
+                obs[obs_base + j] = 0.0;
+            }
         }
     }
     env_observe(s, p);

@@ -92,16 +92,29 @@ pub fn beta_int(key: Key, a: u32, b: u32) -> f32 {
     result
 }
 
+/// a * b for a, b in [1, 2) as Q1.31 fixed point, truncated (twin of `rng_mul_q31`).
+fn mul_q31(a: u32, b: u32) -> u32 {
+    ((a as u64 * b as u64) >> 31) as u32
+}
+
+/// 2^(2^k / 256) in Q1.31 for k in 0..8: the factors `exp2_frac_q8` multiplies.
+fn exp2_q31_factors() -> [u32; 8] {
+    std::array::from_fn(|k| (2f64.powf((1u32 << k) as f64 / 256.0) * 2f64.powi(31)).round() as u32)
+}
+
+/// 2^(j/256) for j in 0..256 in integer arithmetic, as the WGSL side computes it.
+pub fn exp2_frac_q8(j: u32) -> f32 {
+    let factors = exp2_q31_factors();
+    let m = (0..8)
+        .filter(|k| j & (1 << k) != 0)
+        .fold(1u32 << 31, |m, k| mul_q31(m, factors[k]));
+    (m >> 8) as f32 * 1.192_092_9e-7
+}
+
 /// Log-uniform on [2^(lo/256), 2^(hi/256)], quantised to 1/256 octave (exact).
 pub fn log_uniform_q8(key: Key, i: u32, lo: i32, hi: i32) -> f32 {
     let q = lo + below(key, i, (hi - lo) as u32 + 1) as i32;
-    f32::from_bits(exp2_frac_bits()[(q & 255) as usize]) * 2f32.powi(q >> 8)
-}
-
-/// 2^(j/256) for j in 0..256, as f32 bits (the WGSL side gets them in its prelude).
-pub fn exp2_frac_bits() -> &'static [u32; 256] {
-    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| std::array::from_fn(|j| (2f64.powf(j as f64 / 256.0) as f32).to_bits()))
+    exp2_frac_q8((q & 255) as u32) * 2f32.powi(q >> 8)
 }
 
 /// Encode a positive value as its log2 in 1/256 octaves, for [`log_uniform_q8`] bounds.
@@ -111,14 +124,11 @@ pub fn log2_q8(x: f64) -> i32 {
 
 /// WGSL declarations that `rng.wgsl` needs from the generated prelude.
 pub fn wgsl_prelude() -> String {
-    let words: Vec<String> = exp2_frac_bits()
+    exp2_q31_factors()
         .iter()
-        .map(|b| format!("{b:#x}u"))
-        .collect();
-    format!(
-        "const EXP2_FRAC_BITS = array<u32, 256>({});\n",
-        words.join(", ")
-    )
+        .enumerate()
+        .map(|(k, c)| format!("const RNG_EXP2_Q31_{k}: u32 = {c:#x}u;\n"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -140,6 +150,18 @@ mod tests {
     fn beta_int_one_one_is_a_plain_uniform() {
         let k = key(3);
         assert_eq!(beta_int(k, 1, 1), uniform(k, 0));
+    }
+
+    #[test]
+    fn exp2_frac_is_within_an_ulp_of_the_true_power() {
+        for j in 0..256 {
+            let exact = 2f64.powf(j as f64 / 256.0);
+            let got = exp2_frac_q8(j) as f64;
+            assert!(
+                (got - exact).abs() <= 2.0 * 1.2e-7,
+                "2^({j}/256): {got} vs {exact}"
+            );
+        }
     }
 
     #[test]

@@ -17,7 +17,11 @@ fn bandit_observation_and_time_limit_follow_gymnax() {
     let env = Bandit::<2>::bernoulli();
     let p = BanditParams::<2>::gymnax();
     let mut s = env.reset(rng::key(0), &p);
-    assert_eq!(observe(&env, &s, &p), [0.0, 1.0, 0.0, -1.0], "reset observation");
+    assert_eq!(
+        observe(&env, &s, &p),
+        [0.0, 1.0, 0.0, -1.0],
+        "reset observation"
+    );
     for t in 1..=100u32 {
         let out = env.step(rng::key(t), &s, 1, &p);
         s = out.state;
@@ -25,7 +29,11 @@ fn bandit_observation_and_time_limit_follow_gymnax() {
         assert_eq!(obs[..3], [out.reward, 0.0, 1.0], "step {t}");
         // 2t/T - 1, computed as (2t - T) * (1/T): within an ulp of the exact quotient.
         let want = (2 * t as i32 - 100) as f32 / 100.0;
-        assert!((obs[3] - want).abs() <= f32::EPSILON, "time feature {} at step {t}", obs[3]);
+        assert!(
+            (obs[3] - want).abs() <= f32::EPSILON,
+            "time feature {} at step {t}",
+            obs[3]
+        );
         assert!(!out.terminated);
         assert_eq!(out.truncated, t == 100, "truncation at step {t}");
     }
@@ -42,7 +50,11 @@ fn bandit_pays_at_the_arm_probability() {
         paid += env.step(rng::fold(rng::key(2), i), &s, best, &p).reward;
         pulls += 1.0;
     }
-    assert!((paid / pulls - 0.9f32).abs() < 0.01, "best arm pays {}", paid / pulls);
+    assert!(
+        (paid / pulls - 0.9f32).abs() < 0.01,
+        "best arm pays {}",
+        paid / pulls
+    );
 }
 
 #[test]
@@ -66,9 +78,17 @@ fn four_rooms_moves_walls_goal_and_time_limit_follow_gymnax() {
         assert_eq!((out.state.row, out.state.col), want, "action {action}");
         assert_eq!(out.reward, 0.0);
     }
-    let next_to_goal = FourRoomsState { row: 8, col: 8, ..s };
+    let next_to_goal = FourRoomsState {
+        row: 8,
+        col: 8,
+        ..s
+    };
     let out = env.step(rng::key(2), &next_to_goal, 1, &p);
-    assert_eq!((out.reward, out.terminated), (1.0, true), "reaching the goal");
+    assert_eq!(
+        (out.reward, out.terminated),
+        (1.0, true),
+        "reaching the goal"
+    );
     let last = FourRoomsState { time: 499, ..s };
     let out = env.step(rng::key(3), &last, 3, &p);
     assert!(out.truncated && !out.terminated, "truncated at step 500");

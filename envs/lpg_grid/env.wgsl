@@ -1,8 +1,15 @@
 // LPG gridworlds (GROOVE's GridWorld-v0): LpgGrid-<preset>. Spec: README.md. Twin: mod.rs.
 // Prelude: MAX_SLOTS, MAX_TYPES, MASK_WORDS (struct sizes); OBS_GRID (G, the observation's
 // grid side), TABULAR (1: one-hot over (cell, existing slots); 0: per-type cell blocks and
-// random respawn cells); NUM_ACTIONS = 5, OBS_DIM, OBS_DENSE = 0; ALL_* (the `all` level
-// distribution: sizes, object types, walls as u32, bounds as vec2<i32> in 1/256 octaves).
+// random respawn cells); NUM_ACTIONS = 5, OBS_DIM, OBS_DENSE = 0; ALL_LEVELS (1 where the
+// static shape admits `all` levels: only then is their generator compiled); ALL_* (the `all`
+// level distribution: sizes, object types, walls as u32, bounds as vec2<i32> in 1/256 octaves).
+//
+// Written for SIMD-across-invocations compilers (lavapipe) as much as for GPUs: both sides
+// of a divergent branch run, so the step is mostly straight-line selects; arrays are only
+// indexed inside loops with constant bounds (unrolled, so the indices are constants and the
+// arrays stay in registers; a dynamic index spills them to memory); the few loops with
+// dynamic bounds (placements, the level's walls) keep their bodies small.
 
 // EnvParams.sampling: how env_sample_params turns base params into a level. Any other value
 // (1, the fixed presets) draws the start and object cells on the given map.
@@ -44,34 +51,92 @@ struct EnvState {
     obj_pos: array<u32, MAX_SLOTS>,
 }
 
-fn is_marked(m: ptr<function, CellMask>, c: u32) -> bool {
-    return (((*m)[c >> 5u] >> (c & 31u)) & 1u) != 0u;
+// --- Cell masks. Every word access loops over all words (see the top); NO_CELL matches no
+// word, so adding or removing it leaves a mask unchanged.
+
+fn mask_has(m: CellMask, c: u32) -> bool {
+    var word = 0u;
+    for (var w = 0u; w < MASK_WORDS; w++) {
+        word |= select(0u, m[w], w == c >> 5u);
+    }
+    return ((word >> (c & 31u)) & 1u) != 0u;
 }
 
-fn mark(m: ptr<function, CellMask>, c: u32) {
-    (*m)[c >> 5u] |= 1u << (c & 31u);
+fn with_cell(m: CellMask, c: u32) -> CellMask {
+    var out = m;
+    for (var w = 0u; w < MASK_WORDS; w++) {
+        out[w] |= select(0u, 1u << (c & 31u), w == c >> 5u);
+    }
+    return out;
 }
 
-// A cell drawn uniformly (draw i of key) from the n x n grid's cells outside `blocked`, which
-// it then joins; NO_CELL when every cell is blocked.
-fn take_free_cell(key: Key, i: u32, n: u32, blocked: ptr<function, CellMask>) -> u32 {
-    let cells = n * n;
-    var free = 0u;
-    for (var c = 0u; c < cells; c++) {
-        free += u32(!is_marked(blocked, c));
+fn without_cell(m: CellMask, c: u32) -> CellMask {
+    var out = m;
+    for (var w = 0u; w < MASK_WORDS; w++) {
+        out[w] &= ~select(0u, 1u << (c & 31u), w == c >> 5u);
     }
-    var r = rng_below(key, i, free);
-    for (var c = 0u; c < cells; c++) {
-        if !is_marked(blocked, c) {
-            if r == 0u {
-                mark(blocked, c);
-                return c;
-            }
-            r -= 1u;
-        }
-    }
-    return NO_CELL;
+    return out;
 }
+
+// The in-grid non-wall cells of the level: cells 0..n*n minus the walls.
+fn open_cells(p: EnvParams) -> CellMask {
+    var m: CellMask;
+    let cells = p.n * p.n;
+    for (var w = 0u; w < MASK_WORDS; w++) {
+        let k = min(max(cells, 32u * w) - 32u * w, 32u); // grid cells in word w
+        m[w] = select((1u << (k & 31u)) - 1u, 0xffffffffu, k == 32u) & ~p.walls[w];
+    }
+    return m;
+}
+
+// Position of the r-th (from 0) set bit of x, r < countOneBits(x): a binary search by
+// popcounts of the low halves, 5 straight-line steps.
+fn nth_set_bit(x: u32, r: u32) -> u32 {
+    var bits = x;
+    var rest = r;
+    var pos = 0u;
+    for (var k = 0u; k < 5u; k++) {
+        let width = 16u >> k;
+        let low = countOneBits(bits & ((1u << width) - 1u));
+        let skip = rest >= low;
+        rest -= select(0u, low, skip);
+        bits = select(bits, bits >> width, skip);
+        pos += select(0u, width, skip);
+    }
+    return pos;
+}
+
+// A cell drawn uniformly (draw i of key) from the cells in `free`; NO_CELL when it is empty.
+// The r-th free cell in index order is found by word popcounts and a bit search, not a scan.
+fn draw_cell(key: Key, i: u32, free: CellMask) -> u32 {
+    var total = 0u;
+    for (var w = 0u; w < MASK_WORDS; w++) {
+        total += countOneBits(free[w]);
+    }
+    var rest = rng_below(key, i, total);
+    var word = MASK_WORDS; // MASK_WORDS: not reached yet
+    var bits = 0u;
+    for (var w = 0u; w < MASK_WORDS; w++) {
+        let count = countOneBits(free[w]);
+        let searching = word == MASK_WORDS;
+        let here = searching && rest < count;
+        rest = select(rest, rest - count, searching && !here);
+        word = select(word, w, here);
+        bits = select(bits, free[w], here);
+    }
+    return select(32u * word + nth_set_bit(bits, rest), NO_CELL, total == 0u);
+}
+
+// table[t] for a type t, by selects (NO dynamic index); 0 for t >= MAX_TYPES.
+fn of_type(table: array<f32, MAX_TYPES>, t: u32) -> f32 {
+    var v = 0.0;
+    for (var u = 0u; u < MAX_TYPES; u++) {
+        v = select(v, table[u], u == t);
+    }
+    return v;
+}
+
+// --- Levels.
 
 // Nearest integer, halves up, for x >= 1: x - floor(x) is exact there (Sterbenz).
 fn round_half_up(x: f32) -> u32 {
@@ -87,22 +152,28 @@ fn sample_all_level(key: Key) -> EnvParams {
     p.n_objs = 1u + rng_below(k, 1u, ALL_TYPES);
     p.max_steps = round_half_up(rng_log_uniform_q8(k, 2u, ALL_STEPS_Q8.x, ALL_STEPS_Q8.y));
     for (var t = 0u; t < ALL_TYPES; t++) {
-        p.obj_type[t] = t; // one object per type
         let u = rng_uniform(k, 3u + 3u * t);
-        p.reward[t] = select(2.0 * u - 1.0, u, t == 0u); // type 0 is never harmful; 2u is exact
-        p.p_term[t] = rng_log_uniform_q8(k, 4u + 3u * t, ALL_P_TERM_Q8.x, ALL_P_TERM_Q8.y);
-        p.p_respawn[t] = rng_log_uniform_q8(k, 5u + 3u * t, ALL_P_RESPAWN_Q8.x, ALL_P_RESPAWN_Q8.y);
+        let term = rng_log_uniform_q8(k, 4u + 3u * t, ALL_P_TERM_Q8.x, ALL_P_TERM_Q8.y);
+        let respawn = rng_log_uniform_q8(k, 5u + 3u * t, ALL_P_RESPAWN_Q8.x, ALL_P_RESPAWN_Q8.y);
+        for (var j = 0u; j < MAX_TYPES; j++) {
+            let here = j == t;
+            p.obj_type[j] = select(p.obj_type[j], t, here); // one object per type
+            p.reward[j] = select(p.reward[j], select(2.0 * u - 1.0, u, t == 0u), here);
+            p.p_term[j] = select(p.p_term[j], term, here);
+            p.p_respawn[j] = select(p.p_respawn[j], respawn, here);
+        }
     }
     // ALL_WALLS distinct indices of 0..ALL_WALL_RANGE by selection sampling (Knuth's
     // algorithm S), which decides index by index: only indices inside the grid matter.
     let wk = rng_fold(key, KEY_WALLS);
     var needed = ALL_WALLS;
+    var walls: CellMask;
     for (var c = 0u; c < p.n * p.n; c++) {
-        if rng_below(wk, c, ALL_WALL_RANGE - c) < needed {
-            p.walls[c >> 5u] |= 1u << (c & 31u);
-            needed -= 1u;
-        }
+        let wall = rng_below(wk, c, ALL_WALL_RANGE - c) < needed;
+        walls = with_cell(walls, select(NO_CELL, c, wall));
+        needed -= u32(wall);
     }
+    p.walls = walls;
     return p;
 }
 
@@ -111,93 +182,114 @@ fn env_sample_params(key: Key, base: EnvParams) -> EnvParams {
         return base;
     }
     var p = base;
-    if base.sampling == SAMPLE_ALL {
+    if ALL_LEVELS != 0u && base.sampling == SAMPLE_ALL {
         p = sample_all_level(key);
     }
     // Start and object cells: distinct, uniform over the in-grid non-wall cells. Random-respawn
     // presets place their objects at every reset instead.
+    // Draw 0 is the start, draw 1 + i slot i's cell: one loop, so one copy of draw_cell.
     let k = rng_fold(key, KEY_CELLS);
-    var blocked = p.walls;
-    p.start = take_free_cell(k, 0u, p.n, &blocked);
-    if TABULAR != 0u {
-        for (var i = 0u; i < p.n_objs; i++) {
-            let cell = take_free_cell(k, 1u + i, p.n, &blocked);
-            if cell == NO_CELL {
-                p.n_objs = i; // a heavily walled `all` level holds fewer objects
-                break;
-            }
-            p.static_pos[i] = cell;
+    var free = open_cells(p);
+    let draws = 1u + select(0u, p.n_objs, TABULAR != 0u);
+    for (var d = 0u; d < draws; d++) {
+        let cell = draw_cell(k, d, free);
+        if d == 0u {
+            p.start = cell; // an `all` level has a free cell for it (<= 15 walls, >= 16 cells)
+        } else if cell == NO_CELL {
+            p.n_objs = d - 1u; // a heavily walled `all` level holds fewer objects
+            break;
+        } else {
+            p.static_pos[d - 1u] = cell; // once per env: the dynamic index costs little
         }
+        free = without_cell(free, cell);
     }
     p.sampling = SAMPLE_GIVEN;
     return p;
+}
+
+// --- Episodes.
+
+// Random placement (non-tabular): each slot of the bitmask `slots`, in slot order, gets the
+// cell of draw `first_draw + slot` from `free`, which then loses it; a slot that finds a cell
+// becomes present. The loop runs once per placed slot, usually zero times in a step.
+fn place_objects(key: Key, first_draw: u32, s: EnvState, slots: u32, free: CellMask) -> EnvState {
+    var next = s;
+    var open = free;
+    var pending = slots;
+    while pending != 0u {
+        let i = firstTrailingBit(pending);
+        let cell = draw_cell(key, first_draw + i, open);
+        open = without_cell(open, cell);
+        for (var j = 0u; j < MAX_SLOTS; j++) {
+            next.obj_pos[j] = select(next.obj_pos[j], cell, j == i);
+        }
+        next.exists |= u32(cell != NO_CELL) << i;
+        pending &= pending - 1u;
+    }
+    return next;
 }
 
 fn env_reset(key: Key, p: EnvParams) -> EnvState {
     var s: EnvState;
     s.pos = p.start;
     s.obj_pos = p.static_pos;
-    var blocked = p.walls;
-    mark(&blocked, p.start);
-    for (var i = 0u; i < p.n_objs; i++) {
-        if TABULAR == 0u {
-            s.obj_pos[i] = take_free_cell(key, i, p.n, &blocked);
-        }
-        if s.obj_pos[i] != NO_CELL {
-            s.exists |= 1u << i;
-        }
+    let slots = (1u << p.n_objs) - 1u;
+    if TABULAR != 0u {
+        s.exists = slots; // static cells are valid cells (sampling, check_params)
+        return s;
     }
-    return s;
+    return place_objects(key, 0u, s, slots, without_cell(open_cells(p), p.start));
 }
 
 // Up, down, left, right, stay; the grid edge and walls stop the agent.
 fn move_agent(pos: u32, action: u32, p: EnvParams) -> u32 {
-    let row = pos / p.n;
-    let col = pos % p.n;
-    var next = pos;
-    switch action {
-        case 0u: { if row > 0u { next = pos - p.n; } }
-        case 1u: { if row + 1u < p.n { next = pos + p.n; } }
-        case 2u: { if col > 0u { next = pos - 1u; } }
-        case 3u: { if col + 1u < p.n { next = pos + 1u; } }
-        default: {}
-    }
-    var walls = p.walls;
-    return select(next, pos, is_marked(&walls, next));
+    // The row by float division, as SIMD CPUs have no vector integer division: (pos + 1/2) / n
+    // is at least 1/(2n) away from an integer, far more than any rounding error.
+    let row = u32((f32(pos) + 0.5) / f32(p.n));
+    let col = pos - row * p.n;
+    let up = action == 0u && row > 0u;
+    let down = action == 1u && row + 1u < p.n;
+    let left = action == 2u && col > 0u;
+    let right = action == 3u && col + 1u < p.n;
+    let next = pos + select(0u, p.n, down) + u32(right) - select(0u, p.n, up) - u32(left);
+    return select(next, pos, mask_has(p.walls, next));
 }
 
 fn env_step(key: Key, s: EnvState, action: u32, p: EnvParams) -> StepOut {
     var next = s;
     next.pos = move_agent(s.pos, action, p);
     next.time = s.time + 1u;
-    // Random respawn cells avoid walls, the agent and every slot's stored cell (GROOVE).
-    var blocked = p.walls;
-    mark(&blocked, next.pos);
-    for (var i = 0u; i < p.n_objs; i++) {
-        if s.obj_pos[i] != NO_CELL {
-            mark(&blocked, s.obj_pos[i]);
-        }
-    }
-    var reward = 0.0;
-    var p_end = 0.0;
-    next.exists = 0u;
-    for (var i = 0u; i < p.n_objs; i++) {
+    // Per slot: collection (objects sit on distinct cells, so at most one) and the respawn
+    // draw of an absent object.
+    var collected = 0u;
+    var collected_type = MAX_TYPES; // none
+    var respawns = 0u;
+    var stored = CellMask(); // cells of the used slots, collected objects included
+    for (var i = 0u; i < MAX_SLOTS; i++) {
+        let used = i < p.n_objs;
+        let had = used && ((s.exists >> i) & 1u) != 0u;
         let t = p.obj_type[i];
-        let had = ((s.exists >> i) & 1u) != 0u;
-        var now = had || rng_bernoulli(key, i, p.p_respawn[t]);
-        if now && !had && TABULAR == 0u {
-            next.obj_pos[i] = take_free_cell(key, DRAW_PLACE + i, p.n, &blocked);
-            now = next.obj_pos[i] != NO_CELL;
-        }
-        // Objects sit on distinct cells, so at most one is collected.
-        if had && s.obj_pos[i] == next.pos {
-            reward = p.reward[t];
-            p_end = p.p_term[t];
-            now = false;
-        }
-        next.exists |= u32(now) << i;
+        let hit = had && s.obj_pos[i] == next.pos;
+        collected |= u32(hit) << i;
+        collected_type = select(collected_type, t, hit);
+        let back = rng_bernoulli(key, i, of_type(p.p_respawn, t));
+        respawns |= u32(used && !had && back) << i;
+        stored = with_cell(stored, select(NO_CELL, s.obj_pos[i], used));
     }
-    let terminated = rng_bernoulli(key, DRAW_TERM, p_end);
+    // An object collected this step does not come back in it.
+    next.exists = s.exists & ~collected;
+    if TABULAR != 0u {
+        next.exists |= respawns; // at its static cell
+    } else {
+        // New cells avoid walls, the agent and every slot's stored cell (GROOVE).
+        var free = without_cell(open_cells(p), next.pos);
+        for (var w = 0u; w < MASK_WORDS; w++) {
+            free[w] &= ~stored[w];
+        }
+        next = place_objects(key, DRAW_PLACE, next, respawns, free);
+    }
+    let reward = of_type(p.reward, collected_type);
+    let terminated = rng_bernoulli(key, DRAW_TERM, of_type(p.p_term, collected_type));
     return StepOut(next, reward, terminated, !terminated && next.time >= p.max_steps);
 }
 
@@ -207,7 +299,7 @@ fn env_observe(s: EnvState, p: EnvParams) {
         obs_put(s.pos + cells * s.exists, 1.0);
     } else {
         obs_put(s.pos, 1.0);
-        for (var i = 0u; i < p.n_objs; i++) {
+        for (var i = 0u; i < MAX_SLOTS; i++) {
             if ((s.exists >> i) & 1u) != 0u {
                 obs_put(cells * (1u + p.obj_type[i]) + s.obj_pos[i], 1.0);
             }

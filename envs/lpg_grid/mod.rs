@@ -92,6 +92,11 @@ impl Preset {
         self.objects.is_empty()
     }
 
+    /// Whether levels of the `all` distribution fit the static shape (`sampling = 2`).
+    pub fn admits_all_levels(&self) -> bool {
+        self.grid >= ALL_SIZES.1 && self.slots >= ALL_TYPES && self.types >= ALL_TYPES
+    }
+
     pub fn obs_dim(&self) -> u32 {
         let cells = self.grid * self.grid;
         if self.tabular {
@@ -245,26 +250,70 @@ pub struct LpgState {
 }
 
 fn is_marked(m: &CellMask, c: u32) -> bool {
-    (m[(c >> 5) as usize] >> (c & 31)) & 1 != 0
+    m.get((c >> 5) as usize)
+        .is_some_and(|w| (w >> (c & 31)) & 1 != 0)
 }
 
+/// Add cell `c` to `m`; [`NO_CELL`] (no word) leaves it unchanged, as in env.wgsl.
 fn mark(m: &mut CellMask, c: u32) {
-    m[(c >> 5) as usize] |= 1 << (c & 31);
+    if let Some(w) = m.get_mut((c >> 5) as usize) {
+        *w |= 1 << (c & 31);
+    }
 }
 
-/// Twin of `take_free_cell`: a uniform cell of the n x n grid outside `blocked`, which it joins.
-fn take_free_cell(key: Key, i: u32, n: u32, blocked: &mut CellMask) -> u32 {
-    let free = (0..n * n).filter(|&c| !is_marked(blocked, c)).count() as u32;
-    let r = rng::below(key, i, free);
-    match (0..n * n)
-        .filter(|&c| !is_marked(blocked, c))
-        .nth(r as usize)
-    {
-        Some(c) => {
-            mark(blocked, c);
-            c
+/// Remove cell `c` from `m`; [`NO_CELL`] leaves it unchanged.
+fn unmark(m: &mut CellMask, c: u32) {
+    if let Some(w) = m.get_mut((c >> 5) as usize) {
+        *w &= !(1 << (c & 31));
+    }
+}
+
+/// Twin of `open_cells`: the in-grid non-wall cells of the level.
+fn open_cells(p: &LpgParams) -> CellMask {
+    let cells = p.n * p.n;
+    std::array::from_fn(|w| {
+        let k = (cells.max(32 * w as u32) - 32 * w as u32).min(32);
+        let grid = if k == 32 { u32::MAX } else { (1 << k) - 1 };
+        grid & !p.walls[w]
+    })
+}
+
+/// Twin of `draw_cell`: a cell drawn uniformly (draw i of key) from `free`, the r-th in index
+/// order; [`NO_CELL`] when `free` is empty.
+fn draw_cell(key: Key, i: u32, free: &CellMask) -> u32 {
+    let total = free.iter().map(|w| w.count_ones()).sum();
+    let mut rest = rng::below(key, i, total);
+    for (w, &bits) in free.iter().enumerate() {
+        if rest < bits.count_ones() {
+            return 32 * w as u32 + nth_set_bit(bits, rest);
         }
-        None => NO_CELL,
+        rest -= bits.count_ones();
+    }
+    NO_CELL
+}
+
+/// Position of the r-th (from 0) set bit of x; r < x.count_ones().
+fn nth_set_bit(x: u32, r: u32) -> u32 {
+    let mut bits = x;
+    for _ in 0..r {
+        bits &= bits - 1;
+    }
+    bits.trailing_zeros()
+}
+
+/// Table value of type t; 0 for t >= MAX_TYPES (twin of `of_type`).
+fn of_type(table: &[f32; MAX_TYPES], t: u32) -> f32 {
+    table.get(t as usize).copied().unwrap_or(0.0)
+}
+
+/// Twin of `place_objects`: each slot of the bitmask `slots`, in slot order, gets the cell of
+/// draw `first_draw + slot` from `free` and is present if it found one.
+fn place_objects(key: Key, first_draw: u32, s: &mut LpgState, slots: u32, mut free: CellMask) {
+    for i in (0..MAX_SLOTS as u32).filter(|i| (slots >> i) & 1 != 0) {
+        let cell = draw_cell(key, first_draw + i, &free);
+        unmark(&mut free, cell);
+        s.obj_pos[i as usize] = cell;
+        s.exists |= ((cell != NO_CELL) as u32) << i;
     }
 }
 
@@ -286,6 +335,7 @@ fn sample_all_level(key: Key) -> LpgParams {
     p.n_objs = 1 + rng::below(k, 1, ALL_TYPES);
     let (lo, hi) = q8(ALL_STEPS);
     p.max_steps = round_half_up(rng::log_uniform_q8(k, 2, lo, hi));
+    // env.wgsl reads rng's 2^(j/256) table from env_table: the same values, the same draws.
     let (term_lo, term_hi) = q8(ALL_P_TERM);
     let (respawn_lo, respawn_hi) = q8(ALL_P_RESPAWN);
     for t in 0..ALL_TYPES {
@@ -385,6 +435,7 @@ impl EnvKernel for LpgGrid {
                 ("ALL_TYPES", ALL_TYPES),
                 ("ALL_WALLS", ALL_WALLS),
                 ("ALL_WALL_RANGE", ALL_WALL_RANGE),
+                ("ALL_LEVELS", pr.admits_all_levels() as u32),
             ],
             prelude: format!(
                 "const ALL_STEPS_Q8 = {};\nconst ALL_P_TERM_Q8 = {};\nconst ALL_P_RESPAWN_Q8 = {};\n",
@@ -427,7 +478,7 @@ impl EnvKernel for LpgGrid {
         let id = format!("LpgGrid-{}", pr.name);
         match p.sampling {
             0 | 1 => {}
-            2 if pr.grid >= ALL_SIZES.1 && pr.slots >= ALL_TYPES && pr.types >= ALL_TYPES => {
+            2 if pr.admits_all_levels() => {
                 return Ok(());
             }
             2 => {
@@ -521,16 +572,18 @@ impl EnvKernel for LpgGrid {
             *base
         };
         let k = rng::fold(key, KEY_CELLS);
-        let mut blocked = p.walls;
-        p.start = take_free_cell(k, 0, p.n, &mut blocked);
+        let mut free = open_cells(&p);
+        p.start = draw_cell(k, 0, &free);
+        unmark(&mut free, p.start);
         if self.preset.tabular {
             for i in 0..p.n_objs {
-                let cell = take_free_cell(k, 1 + i, p.n, &mut blocked);
+                let cell = draw_cell(k, 1 + i, &free);
                 if cell == NO_CELL {
                     p.n_objs = i;
                     break;
                 }
                 p.static_pos[i as usize] = cell;
+                unmark(&mut free, cell);
             }
         }
         p.sampling = Sampling::Given as u32;
@@ -544,15 +597,13 @@ impl EnvKernel for LpgGrid {
             exists: 0,
             obj_pos: p.static_pos,
         };
-        let mut blocked = p.walls;
-        mark(&mut blocked, p.start);
-        for i in 0..p.n_objs {
-            if !self.preset.tabular {
-                s.obj_pos[i as usize] = take_free_cell(key, i, p.n, &mut blocked);
-            }
-            if s.obj_pos[i as usize] != NO_CELL {
-                s.exists |= 1 << i;
-            }
+        let slots = (1 << p.n_objs) - 1;
+        if self.preset.tabular {
+            s.exists = slots; // static cells are valid cells (sampling, check_params)
+        } else {
+            let mut free = open_cells(p);
+            unmark(&mut free, p.start);
+            place_objects(key, 0, &mut s, slots, free);
         }
         s
     }
@@ -561,31 +612,31 @@ impl EnvKernel for LpgGrid {
         let mut next = *s;
         next.pos = Self::move_agent(s.pos, action, p);
         next.time = s.time + 1;
-        let mut blocked = p.walls;
-        mark(&mut blocked, next.pos);
-        for &c in &s.obj_pos[..p.n_objs as usize] {
-            if c != NO_CELL {
-                mark(&mut blocked, c);
-            }
-        }
-        let (mut reward, mut p_end) = (0.0, 0.0);
-        next.exists = 0;
+        let (mut collected, mut collected_type, mut respawns) = (0, MAX_TYPES as u32, 0);
         for i in 0..p.n_objs {
-            let (slot, t) = (i as usize, p.obj_type[i as usize] as usize);
+            let (slot, t) = (i as usize, p.obj_type[i as usize]);
             let had = (s.exists >> i) & 1 != 0;
-            let mut now = had || rng::bernoulli(key, i, p.p_respawn[t]);
-            if now && !had && !self.preset.tabular {
-                next.obj_pos[slot] = take_free_cell(key, DRAW_PLACE + i, p.n, &mut blocked);
-                now = next.obj_pos[slot] != NO_CELL;
-            }
             if had && s.obj_pos[slot] == next.pos {
-                reward = p.reward[t];
-                p_end = p.p_term[t];
-                now = false;
+                collected |= 1 << i;
+                collected_type = t;
             }
-            next.exists |= (now as u32) << i;
+            if !had && rng::bernoulli(key, i, of_type(&p.p_respawn, t)) {
+                respawns |= 1 << i;
+            }
         }
-        let terminated = rng::bernoulli(key, DRAW_TERM, p_end);
+        next.exists = s.exists & !collected;
+        if self.preset.tabular {
+            next.exists |= respawns;
+        } else {
+            let mut free = open_cells(p);
+            unmark(&mut free, next.pos);
+            for &c in &s.obj_pos[..p.n_objs as usize] {
+                unmark(&mut free, c);
+            }
+            place_objects(key, DRAW_PLACE, &mut next, respawns, free);
+        }
+        let reward = of_type(&p.reward, collected_type);
+        let terminated = rng::bernoulli(key, DRAW_TERM, of_type(&p.p_term, collected_type));
         StepOut {
             state: next,
             reward,
@@ -606,5 +657,32 @@ impl EnvKernel for LpgGrid {
             }
         }
         obs[obs.len() - 1] = s.time as f32 * 0.001;
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-popcount search picks the same cell as a scan over the cells in index order.
+    #[test]
+    fn draw_cell_takes_the_rth_free_cell_in_index_order() {
+        for trial in 0..2000u32 {
+            let key = rng::fold(rng::key(5), trial);
+            let n = 1 + trial % MAX_GRID;
+            let p = LpgParams {
+                n,
+                walls: std::array::from_fn(|w| rng::bits(key, 10 + w as u32)),
+                ..LpgParams::zeroed()
+            };
+            let mut free = open_cells(&p);
+            if trial % 7 == 0 {
+                free = [0; MASK_WORDS];
+            }
+            let scan: Vec<u32> = (0..n * n).filter(|&c| is_marked(&free, c)).collect();
+            let r = rng::below(key, 3, scan.len() as u32);
+            let expected = scan.get(r as usize).copied().unwrap_or(NO_CELL);
+            assert_eq!(draw_cell(key, 3, &free), expected, "trial {trial}");
+            assert!((n * n..MASK_WORDS as u32 * 32).all(|c| !is_marked(&free, c)));
+        }
     }
 }
