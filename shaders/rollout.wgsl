@@ -21,6 +21,16 @@ fn obs_put(j: u32, v: f32) {
     obs_checksum += bitcast<u32>(v) * (2u * j + 1u);
 }
 
+// cfg.key: the reset stream root; every env starts a fresh episode.
+@compute @workgroup_size(WG)
+fn reset(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = env_index(gid, groups);
+    if i >= cfg.batch {
+        return;
+    }
+    states[i] = env_reset(rng_fold(cfg.key, i), env_params(i));
+}
+
 @compute @workgroup_size(WG)
 fn rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = env_index(gid, groups);

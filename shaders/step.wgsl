@@ -39,17 +39,14 @@ fn write_obs(s: EnvState, p: EnvParams, i: u32, is_final: bool) {
     env_observe(s, p);
 }
 
-// cfg.key: the reset stream root; every env starts a fresh episode.
+// The observations of the current states (after a reset, a rollout or an upload).
 @compute @workgroup_size(WG)
-fn reset(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn observe(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = env_index(gid, groups);
     if i >= cfg.batch {
         return;
     }
-    let p = env_params(i);
-    let s = env_reset(rng_fold(cfg.key, i), p);
-    states[i] = s;
-    write_obs(s, p, i, false);
+    write_obs(states[i], env_params(i), i, false);
 }
 
 // Uniform random actions from the counter RNG, the same ones the fused rollout draws.

@@ -46,8 +46,10 @@ impl std::fmt::Display for Mode {
 pub const SUITE_BATCHES: [u32; 4] = [1 << 10, 1 << 12, 1 << 14, 1 << 16];
 
 /// Env-steps per timed call when `steps` is not given: big enough to hide submission
-/// overhead, small enough to keep a call short on a CPU adapter.
-const STEPS_PER_CALL: u64 = 1 << 21;
+/// overhead, small enough to keep a call short on a CPU adapter. Step mode writes every
+/// observation to memory (up to 3201 floats per env-step), so it gets less.
+const ROLLOUT_STEPS_PER_CALL: u64 = 1 << 21;
+const STEP_STEPS_PER_CALL: u64 = 1 << 18;
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BenchResult {
@@ -87,8 +89,12 @@ pub struct Cell {
 
 impl Cell {
     fn steps(&self) -> u32 {
+        let per_call = match self.mode {
+            Mode::Step => STEP_STEPS_PER_CALL,
+            Mode::Rollout => ROLLOUT_STEPS_PER_CALL,
+        };
         self.steps
-            .unwrap_or_else(|| (STEPS_PER_CALL / self.batch as u64).clamp(1, 4096) as u32)
+            .unwrap_or_else(|| (per_call / self.batch as u64).clamp(1, 4096) as u32)
     }
 }
 
@@ -103,18 +109,18 @@ pub fn run_cell(gpu: &Gpu, cell: &Cell, cpu_twin_steps_per_s: f64) -> Result<Ben
         ..VecEnvConfig::new(cell.batch, 0)
     };
     let mut env = VecEnv::new(gpu, cell.env.clone(), config)?;
-    let call = |env: &mut VecEnv| -> Result<()> {
+    let call = |env: &mut VecEnv, steps: u32| -> Result<()> {
         match cell.mode {
             Mode::Step => env.step_random(steps)?,
             Mode::Rollout => env.rollout(steps)?,
         }
         env.wait()
     };
-    call(&mut env)?; // warm-up: pipeline creation and first-touch of memory
+    call(&mut env, 1)?; // warm-up: pipeline creation and first touch of memory
     let start = Instant::now();
     let mut calls = 0u64;
     while calls == 0 || start.elapsed() < cell.min_time {
-        call(&mut env)?;
+        call(&mut env, steps)?;
         calls += 1;
     }
     let seconds = start.elapsed().as_secs_f64();

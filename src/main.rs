@@ -114,6 +114,16 @@ struct Report {
     backend: String,
     startup: Startup,
     results: Vec<BenchResult>,
+    /// Cells over the device's limits.
+    skipped: Vec<Skipped>,
+}
+
+#[derive(serde::Serialize)]
+struct Skipped {
+    env: String,
+    mode: Mode,
+    batch: u32,
+    reason: String,
 }
 
 fn run_bench(process_start: Instant, args: BenchArgs) -> Result<()> {
@@ -180,6 +190,8 @@ fn run_bench(process_start: Instant, args: BenchArgs) -> Result<()> {
     );
     let min_time = Duration::from_secs_f64(args.seconds);
     let mut results = Vec::new();
+    let mut skipped = Vec::new();
+    let mut over_limit = None;
     for env in &envs {
         let id = env.spec().id;
         progress.set_message(format!("{id}: CPU twin reference"));
@@ -195,14 +207,32 @@ fn run_bench(process_start: Instant, args: BenchArgs) -> Result<()> {
                     workgroup_size: args.workgroup_size,
                     min_time,
                 };
-                let result = bench::run_cell(&gpu, &cell, twin_rate)?;
-                progress.suspend(|| print_row(&result, results.is_empty()));
-                results.push(result);
+                match bench::run_cell(&gpu, &cell, twin_rate) {
+                    Ok(result) => {
+                        progress.suspend(|| print_row(&result, results.is_empty()));
+                        results.push(result);
+                    }
+                    // A cell the device cannot hold is reported and the suite goes on.
+                    Err(e @ Error::OverLimit { .. }) => {
+                        progress.suspend(|| println!("{id} {mode} x {batch}: skipped: {e}"));
+                        skipped.push(Skipped {
+                            env: id.clone(),
+                            mode,
+                            batch,
+                            reason: e.to_string(),
+                        });
+                        over_limit = Some(e);
+                    }
+                    Err(e) => return Err(e),
+                }
                 progress.inc(1);
             }
         }
     }
     progress.finish_and_clear();
+    if let (true, Some(e)) = (results.is_empty(), over_limit) {
+        return Err(e);
+    }
     if let Some(path) = &args.json {
         let report = Report {
             wgym_version: env!("CARGO_PKG_VERSION"),
@@ -210,6 +240,7 @@ fn run_bench(process_start: Instant, args: BenchArgs) -> Result<()> {
             backend: gpu.backend(),
             startup,
             results,
+            skipped,
         };
         let text = serde_json::to_string_pretty(&report).expect("report serialises");
         write_atomically(path, text.as_bytes())?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytemuck::Zeroable;
 
-use crate::buffer::{check_size, GpuBuffer};
+use crate::buffer::GpuBuffer;
 use crate::driver::{self, keys, Driver, DriverConfig, RolloutStats};
 use crate::env::{Env, EnvSpec};
 use crate::error::{Error, Result};
@@ -52,9 +52,43 @@ struct Kernels {
 }
 
 impl Kernels {
+    /// The pipelines for `entries` of `driver`'s module, bound to `storage` after the
+    /// config and tables.
+    fn new(
+        env: &VecEnv,
+        driver: Driver,
+        entries: &[&'static str],
+        storage: &[&wgpu::Buffer],
+    ) -> Result<Kernels> {
+        let module = driver::compose(env.env.as_ref(), driver)?;
+        let layout = driver.bind_group_layout(&env.gpu);
+        let mut pipelines = Vec::new();
+        for &entry in entries {
+            let pipeline = module.pipeline(&env.gpu, entry, env.workgroup_size, &layout)?;
+            pipelines.push((entry, pipeline));
+        }
+        let bind_group = bind(&env.gpu, &layout, [&env.config, &env.tables], storage);
+        Ok(Kernels {
+            bind_group,
+            pipelines,
+        })
+    }
+
     fn get(&self, entry: &str) -> &wgpu::ComputePipeline {
         &self.pipelines.iter().find(|(e, _)| *e == entry).unwrap().1
     }
+}
+
+/// What only the step kernel needs: allocated on first use, so that a batch that is only
+/// rolled out never holds observations in memory (they can be most of it).
+struct StepBuffers {
+    actions: GpuBuffer<u32>,
+    obs: GpuBuffer<f32>,
+    final_obs: GpuBuffer<f32>,
+    rewards: GpuBuffer<f32>,
+    terminated: GpuBuffer<u32>,
+    truncated: GpuBuffer<u32>,
+    kernels: Kernels,
 }
 
 pub struct VecEnv {
@@ -72,15 +106,10 @@ pub struct VecEnv {
     tables: wgpu::Buffer,
     params: GpuBuffer<u32>,
     states: GpuBuffer<u32>,
-    actions: GpuBuffer<u32>,
-    obs: GpuBuffer<f32>,
-    final_obs: GpuBuffer<f32>,
-    rewards: GpuBuffer<f32>,
-    terminated: GpuBuffer<u32>,
-    truncated: GpuBuffer<u32>,
     stats: GpuBuffer<RolloutStats>,
-    step_kernels: Kernels,
-    rollout_kernel: Option<Kernels>,
+    /// `reset` and `rollout`.
+    kernels: Option<Kernels>,
+    step: Option<StepBuffers>,
 }
 
 impl VecEnv {
@@ -93,9 +122,7 @@ impl VecEnv {
         driver::check_workgroup_size(gpu, config.workgroup_size)?;
         let groups = driver::dispatch_size(gpu, config.batch, config.workgroup_size)?;
         let b = config.batch as usize;
-        let (params_words, mut params_per_env) = params_words(env.as_ref(), &config.params, b)?;
-        let obs_len = b * spec.obs_dim as usize;
-        check_size(gpu, "the observation buffer", (obs_len * 4) as u64)?;
+        let (params_words, params_per_env) = params_words(env.as_ref(), &config.params, b)?;
         let config_stride = (std::mem::size_of::<DriverConfig>() as u64)
             .next_multiple_of(gpu.limits().min_uniform_buffer_offset_alignment as u64);
         let config_buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
@@ -104,74 +131,20 @@ impl VecEnv {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let mut params = GpuBuffer::from_slice(gpu, "the params buffer", &params_words)?;
+        let table_bytes = driver::table_bytes(env.as_ref());
         let tables = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("env tables"),
-            size: driver::table_bytes(env.as_ref()).len() as u64,
+            size: table_bytes.len() as u64,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        gpu.queue
-            .write_buffer(&tables, 0, &driver::table_bytes(env.as_ref()));
-        if env.samples_params() {
-            let sampled = GpuBuffer::zeroed(gpu, "the params buffer", b * env.params_size() / 4)?;
-            let module = driver::compose(env.as_ref(), Driver::SampleParams)?;
-            let layout = Driver::SampleParams.bind_group_layout(gpu);
-            let pipeline = module.pipeline(gpu, "sample_params", config.workgroup_size, &layout)?;
-            let bind_group = bind(
-                gpu,
-                &layout,
-                [&config_buffer, &tables],
-                &[&params.buffer, &sampled.buffer],
-            );
-            let cfg = DriverConfig {
-                key: keys::params_root(config.seed),
-                batch: config.batch,
-                params_per_env: params_per_env as u32,
-                ..Zeroable::zeroed()
-            };
-            gpu.queue
-                .write_buffer(&config_buffer, 0, bytemuck::bytes_of(&cfg));
-            submit_one(gpu, "sampling tasks", &pipeline, &bind_group, groups)?;
-            params = sampled;
-            params_per_env = true;
-        }
+        gpu.queue.write_buffer(&tables, 0, &table_bytes);
         let state_words = env.state_size() / 4;
-        let states = GpuBuffer::zeroed(gpu, "the state buffer", b * state_words)?;
-        let actions = GpuBuffer::zeroed(gpu, "the action buffer", b)?;
-        let obs = GpuBuffer::zeroed(gpu, "the observation buffer", obs_len)?;
-        let final_obs = GpuBuffer::zeroed(gpu, "the final-observation buffer", obs_len)?;
-        let rewards = GpuBuffer::zeroed(gpu, "the reward buffer", b)?;
-        let terminated = GpuBuffer::zeroed(gpu, "the terminated buffer", b)?;
-        let truncated = GpuBuffer::zeroed(gpu, "the truncated buffer", b)?;
-        let stats = GpuBuffer::zeroed(gpu, "the rollout statistics", b)?;
-
-        let module = driver::compose(env.as_ref(), Driver::Step)?;
-        let layout = Driver::Step.bind_group_layout(gpu);
-        let mut pipelines = Vec::new();
-        for entry in ["reset", "sample_actions", "step"] {
-            pipelines.push((
-                entry,
-                module.pipeline(gpu, entry, config.workgroup_size, &layout)?,
-            ));
-        }
-        let bind_group = bind(
-            gpu,
-            &layout,
-            [&config_buffer, &tables],
-            &[
-                &params.buffer,
-                &states.buffer,
-                &actions.buffer,
-                &obs.buffer,
-                &final_obs.buffer,
-                &rewards.buffer,
-                &terminated.buffer,
-                &truncated.buffer,
-            ],
-        );
         let mut vec_env = VecEnv {
             gpu: gpu.clone(),
+            params: GpuBuffer::from_slice(gpu, "the params buffer", &params_words)?,
+            states: GpuBuffer::zeroed(gpu, "the state buffer", b * state_words)?,
+            stats: GpuBuffer::zeroed(gpu, "the rollout statistics", b)?,
             env,
             spec,
             batch: config.batch,
@@ -183,23 +156,115 @@ impl VecEnv {
             config_stride,
             config: config_buffer,
             tables,
-            params,
-            states,
-            actions,
-            obs,
-            final_obs,
-            rewards,
-            terminated,
-            truncated,
-            stats,
-            step_kernels: Kernels {
-                bind_group,
-                pipelines,
-            },
-            rollout_kernel: None,
+            kernels: None,
+            step: None,
         };
+        if vec_env.env.samples_params() {
+            vec_env.sample_params()?;
+        }
+        vec_env.kernels = Some(Kernels::new(
+            &vec_env,
+            Driver::Rollout,
+            &["reset", "rollout"],
+            &[
+                &vec_env.params.buffer,
+                &vec_env.states.buffer,
+                &vec_env.stats.buffer,
+            ],
+        )?);
         vec_env.reset()?;
         Ok(vec_env)
+    }
+
+    /// Replace the params buffer by one concrete task per env, drawn on the GPU.
+    fn sample_params(&mut self) -> Result<()> {
+        let b = self.batch as usize;
+        let sampled = GpuBuffer::zeroed(
+            &self.gpu,
+            "the params buffer",
+            b * self.env.params_size() / 4,
+        )?;
+        let kernels = Kernels::new(
+            self,
+            Driver::SampleParams,
+            &["sample_params"],
+            &[&self.params.buffer, &sampled.buffer],
+        )?;
+        let cfg = self.config_at(keys::params_root(self.seed), 0);
+        self.write_configs(&[cfg]);
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        self.dispatch(&mut encoder, &kernels, "sample_params", 0);
+        self.submit("sampling tasks", encoder)?;
+        self.params = sampled;
+        self.params_per_env = true;
+        Ok(())
+    }
+
+    /// The step kernel's buffers and pipelines, created on first use.
+    fn step_buffers(&mut self) -> Result<&StepBuffers> {
+        self.ensure_step_buffers()?;
+        Ok(self.step.as_ref().expect("just created"))
+    }
+
+    fn ensure_step_buffers(&mut self) -> Result<()> {
+        if self.step.is_none() {
+            let b = self.batch as usize;
+            let obs_len = b * self.spec.obs_dim as usize;
+            let gpu = &self.gpu;
+            let obs = GpuBuffer::zeroed(gpu, "the observation buffer", obs_len)?;
+            let final_obs = GpuBuffer::zeroed(gpu, "the final-observation buffer", obs_len)?;
+            let actions = GpuBuffer::zeroed(gpu, "the action buffer", b)?;
+            let rewards = GpuBuffer::zeroed(gpu, "the reward buffer", b)?;
+            let terminated = GpuBuffer::zeroed(gpu, "the terminated buffer", b)?;
+            let truncated = GpuBuffer::zeroed(gpu, "the truncated buffer", b)?;
+            let kernels = Kernels::new(
+                self,
+                Driver::Step,
+                &["observe", "sample_actions", "step"],
+                &[
+                    &self.params.buffer,
+                    &self.states.buffer,
+                    &actions.buffer,
+                    &obs.buffer,
+                    &final_obs.buffer,
+                    &rewards.buffer,
+                    &terminated.buffer,
+                    &truncated.buffer,
+                ],
+            )?;
+            self.step = Some(StepBuffers {
+                actions,
+                obs,
+                final_obs,
+                rewards,
+                terminated,
+                truncated,
+                kernels,
+            });
+            self.observe()?;
+        }
+        Ok(())
+    }
+
+    /// Read back one of the step kernel's buffers.
+    fn read_step<T: bytemuck::Pod>(
+        &mut self,
+        buffer: impl Fn(&StepBuffers) -> &GpuBuffer<T>,
+    ) -> Result<Vec<T>> {
+        self.ensure_step_buffers()?;
+        buffer(self.step.as_ref().expect("just created")).read(&self.gpu)
+    }
+
+    /// Write every env's current observation (step mode).
+    fn observe(&self) -> Result<()> {
+        let Some(step) = &self.step else {
+            return Ok(());
+        };
+        let cfg = self.config_at(keys::step_root(self.seed), self.step_count);
+        self.write_configs(&[cfg]);
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        self.dispatch(&mut encoder, &step.kernels, "observe", 0);
+        self.submit("observe", encoder)
     }
 
     pub fn spec(&self) -> &EnvSpec {
@@ -241,8 +306,13 @@ impl VecEnv {
             &vec![RolloutStats::default(); self.batch as usize],
         )?;
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-        self.dispatch(&mut encoder, &self.step_kernels, "reset", 0);
-        self.submit("reset", encoder)
+        self.dispatch(&mut encoder, self.kernels(), "reset", 0);
+        self.submit("reset", encoder)?;
+        self.observe()
+    }
+
+    fn kernels(&self) -> &Kernels {
+        self.kernels.as_ref().expect("created in VecEnv::new")
     }
 
     /// Upload actions for the next [`VecEnv::step`]; each must be below `num_actions`.
@@ -266,7 +336,9 @@ impl VecEnv {
                 ),
             ));
         }
-        self.actions.write(&self.gpu, actions)
+        self.ensure_step_buffers()?;
+        let step = self.step.as_ref().expect("just created");
+        step.actions.write(&self.gpu, actions)
     }
 
     /// One step of every env with the actions in the action buffer.
@@ -281,6 +353,8 @@ impl VecEnv {
     }
 
     fn steps(&mut self, n: u32, random: bool) -> Result<()> {
+        self.ensure_step_buffers()?;
+        let step = self.step.as_ref().expect("just created");
         let mut left = n;
         while left > 0 {
             let chunk = left.min(CONFIG_SLOTS);
@@ -291,9 +365,9 @@ impl VecEnv {
             let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
             for k in 0..chunk {
                 if random {
-                    self.dispatch(&mut encoder, &self.step_kernels, "sample_actions", k);
+                    self.dispatch(&mut encoder, &step.kernels, "sample_actions", k);
                 }
-                self.dispatch(&mut encoder, &self.step_kernels, "step", k);
+                self.dispatch(&mut encoder, &step.kernels, "step", k);
             }
             self.submit("step", encoder)?;
             self.step_count = self.step_count.wrapping_add(chunk);
@@ -305,29 +379,14 @@ impl VecEnv {
     /// The fused rollout: `steps` steps of every env with uniform random actions inside one
     /// dispatch. Results: [`VecEnv::rollout_stats`] and the final states.
     pub fn rollout(&mut self, steps: u32) -> Result<()> {
-        if self.rollout_kernel.is_none() {
-            let module = driver::compose(self.env.as_ref(), Driver::Rollout)?;
-            let layout = Driver::Rollout.bind_group_layout(&self.gpu);
-            let pipeline = module.pipeline(&self.gpu, "rollout", self.workgroup_size, &layout)?;
-            let bind_group = bind(
-                &self.gpu,
-                &layout,
-                [&self.config, &self.tables],
-                &[&self.params.buffer, &self.states.buffer, &self.stats.buffer],
-            );
-            self.rollout_kernel = Some(Kernels {
-                bind_group,
-                pipelines: vec![("rollout", pipeline)],
-            });
-        }
         let mut cfg = self.config_at(keys::step_root(self.seed), self.step_count);
         cfg.num_steps = steps;
         self.write_configs(&[cfg]);
         let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-        let kernels = self.rollout_kernel.as_ref().unwrap();
-        self.dispatch(&mut encoder, kernels, "rollout", 0);
+        self.dispatch(&mut encoder, self.kernels(), "rollout", 0);
         self.submit("rollout", encoder)?;
         self.step_count = self.step_count.wrapping_add(steps);
+        self.observe()?;
         Ok(())
     }
 
@@ -336,34 +395,28 @@ impl VecEnv {
         self.gpu.wait()
     }
 
-    pub fn obs(&self) -> Result<Vec<f32>> {
-        self.obs.read(&self.gpu)
+    /// Observations of the current states (step mode: the first call allocates the step
+    /// kernel's buffers, hence `&mut`).
+    pub fn obs(&mut self) -> Result<Vec<f32>> {
+        self.read_step(|b| &b.obs)
     }
     /// Final observations; entry i is valid where env i terminated or truncated.
-    pub fn final_obs(&self) -> Result<Vec<f32>> {
-        self.final_obs.read(&self.gpu)
+    pub fn final_obs(&mut self) -> Result<Vec<f32>> {
+        self.read_step(|b| &b.final_obs)
     }
-    pub fn rewards(&self) -> Result<Vec<f32>> {
-        self.rewards.read(&self.gpu)
+    pub fn rewards(&mut self) -> Result<Vec<f32>> {
+        self.read_step(|b| &b.rewards)
     }
-    pub fn terminated(&self) -> Result<Vec<bool>> {
-        Ok(self
-            .terminated
-            .read(&self.gpu)?
-            .iter()
-            .map(|&x| x != 0)
-            .collect())
+    pub fn terminated(&mut self) -> Result<Vec<bool>> {
+        let flags = self.read_step(|b| &b.terminated)?;
+        Ok(flags.iter().map(|&x| x != 0).collect())
     }
-    pub fn truncated(&self) -> Result<Vec<bool>> {
-        Ok(self
-            .truncated
-            .read(&self.gpu)?
-            .iter()
-            .map(|&x| x != 0)
-            .collect())
+    pub fn truncated(&mut self) -> Result<Vec<bool>> {
+        let flags = self.read_step(|b| &b.truncated)?;
+        Ok(flags.iter().map(|&x| x != 0).collect())
     }
-    pub fn actions(&self) -> Result<Vec<u32>> {
-        self.actions.read(&self.gpu)
+    pub fn actions(&mut self) -> Result<Vec<u32>> {
+        self.read_step(|b| &b.actions)
     }
     pub fn rollout_stats(&self) -> Result<Vec<RolloutStats>> {
         self.stats.read(&self.gpu)
@@ -390,16 +443,17 @@ impl VecEnv {
             ));
         }
         self.states
-            .write(&self.gpu, &bytemuck::pod_collect_to_vec::<u8, u32>(bytes))
+            .write(&self.gpu, &bytemuck::pod_collect_to_vec::<u8, u32>(bytes))?;
+        self.observe()
     }
 
     /// The action buffer (`u32` per env), for kernels of an embedding program to write.
-    pub fn action_buffer(&self) -> &wgpu::Buffer {
-        &self.actions.buffer
+    pub fn action_buffer(&mut self) -> Result<&wgpu::Buffer> {
+        Ok(&self.step_buffers()?.actions.buffer)
     }
     /// The observation buffer (`obs_dim` f32 per env), for kernels of an embedding program.
-    pub fn obs_buffer(&self) -> &wgpu::Buffer {
-        &self.obs.buffer
+    pub fn obs_buffer(&mut self) -> Result<&wgpu::Buffer> {
+        Ok(&self.step_buffers()?.obs.buffer)
     }
 
     fn config_at(&self, key: crate::rng::Key, step: u32) -> DriverConfig {
@@ -509,24 +563,5 @@ fn bind(
         label: Some("wgym driver"),
         layout,
         entries: &entries,
-    })
-}
-
-fn submit_one(
-    gpu: &Gpu,
-    what: &str,
-    pipeline: &wgpu::ComputePipeline,
-    bind_group: &wgpu::BindGroup,
-    groups: (u32, u32),
-) -> Result<()> {
-    gpu.scoped(what, || {
-        let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, bind_group, &[0]);
-            pass.dispatch_workgroups(groups.0, groups.1, 1);
-        }
-        gpu.queue.submit([encoder.finish()]);
     })
 }

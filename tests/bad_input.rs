@@ -41,6 +41,27 @@ fn batch_over_the_device_limits_names_the_limit() {
     assert!(e.contains("max_") && e.contains("limit"), "{e}");
 }
 
+/// Observations are allocated on the first step: a batch too big for them in step mode
+/// still rolls out, and stepping it names the limit.
+#[test]
+fn observation_limits_apply_to_step_mode_only() {
+    let gpu = gpu();
+    let obs_dim = wgym::make("LpgGrid-all").unwrap().spec().obs_dim as u64;
+    let limit = gpu.limits().max_storage_buffer_binding_size;
+    let batch = (limit / (4 * obs_dim) + 1).min(1 << 20) as u32;
+    if 4 * obs_dim * batch as u64 <= limit {
+        return; // a device whose limit even 2^20 envs of this observation fit in
+    }
+    let mut env = new_env("LpgGrid-all", VecEnvConfig::new(batch, 0)).unwrap();
+    env.rollout(2).unwrap();
+    assert!(env.rollout_stats().unwrap().len() == batch as usize);
+    let e = env.step_random(1).err().unwrap().to_string();
+    assert!(
+        e.contains("observation buffer") && e.contains("max_storage_buffer_binding_size"),
+        "{e}"
+    );
+}
+
 #[test]
 fn bad_workgroup_sizes_are_rejected() {
     for wg in [0, 1 << 20] {

@@ -40,7 +40,7 @@ fn an_embedding_program_drives_envs_with_its_own_device_and_kernels() {
         layout: &pipeline.get_bind_group_layout(0),
         entries: &[wgpu::BindGroupEntry {
             binding: 0,
-            resource: envs.action_buffer().as_entire_binding(),
+            resource: envs.action_buffer().unwrap().as_entire_binding(),
         }],
     });
     let before = envs.obs().unwrap();
