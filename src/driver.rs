@@ -147,11 +147,13 @@ fn layout_entry(
     }
 }
 
-/// The module for `env` under `driver`: prelude, rng, driver library, env, driver.
-pub fn compose(env: &dyn Env, driver: Driver) -> Result<Composed> {
+/// The module for `env` under `driver` (prelude, rng, driver library, env, driver),
+/// specialised for `params` (the batch's params, concatenated).
+pub fn compose(env: &dyn Env, driver: Driver, params: &[u8]) -> Result<Composed> {
     let wgsl = env.wgsl();
     let table_vec4s = wgsl.tables.len().div_ceil(4).max(1) as u32;
     let mut prelude = const_prelude(&wgsl.consts);
+    prelude.push_str(&const_prelude(&env.specialize_bytes(params)));
     prelude.push_str(&const_prelude(&[("ENV_TABLE_VEC4S", table_vec4s)]));
     prelude.push_str(&wgsl.prelude);
     prelude.push_str(&rng::wgsl_prelude());

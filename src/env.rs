@@ -54,6 +54,11 @@ pub trait EnvKernel: Send + Sync + 'static {
     fn default_params(&self) -> Self::Params;
     /// Reject params the kernels cannot honour, saying why.
     fn check_params(&self, params: &Self::Params) -> Result<(), String>;
+    /// Extra prelude consts derived from the params a batch will run with (one struct or
+    /// one per env), so that code paths no env uses are compiled out.
+    fn specialize(&self, _params: &[Self::Params]) -> Vec<(&'static str, u32)> {
+        Vec::new()
+    }
     /// Whether `env_sample_params` draws a task per env (then params become per-env).
     fn samples_params(&self) -> bool {
         false
@@ -83,6 +88,8 @@ pub trait Env: Send + Sync {
     fn params_size(&self) -> usize;
     fn default_params_bytes(&self) -> Vec<u8>;
     fn check_params_bytes(&self, params: &[u8]) -> Result<(), String>;
+    /// [`EnvKernel::specialize`] over concatenated params.
+    fn specialize_bytes(&self, params: &[u8]) -> Vec<(&'static str, u32)>;
     fn samples_params(&self) -> bool;
     fn sample_params_bytes(&self, key: Key, base: &[u8]) -> Vec<u8>;
     fn reset_bytes(&self, key: Key, params: &[u8]) -> Vec<u8>;
@@ -119,6 +126,13 @@ impl<K: EnvKernel> Env for K {
             ));
         }
         self.check_params(&read(params))
+    }
+    fn specialize_bytes(&self, params: &[u8]) -> Vec<(&'static str, u32)> {
+        let params: Vec<K::Params> = params
+            .chunks_exact(std::mem::size_of::<K::Params>())
+            .map(read)
+            .collect();
+        self.specialize(&params)
     }
     fn samples_params(&self) -> bool {
         EnvKernel::samples_params(self)

@@ -60,7 +60,7 @@ impl Kernels {
         entries: &[&'static str],
         storage: &[&wgpu::Buffer],
     ) -> Result<Kernels> {
-        let module = driver::compose(env.env.as_ref(), driver)?;
+        let module = driver::compose(env.env.as_ref(), driver, &env.specialized_for)?;
         let layout = driver.bind_group_layout(&env.gpu);
         let mut pipelines = Vec::new();
         for &entry in entries {
@@ -105,6 +105,8 @@ pub struct VecEnv {
     config: wgpu::Buffer,
     tables: wgpu::Buffer,
     params: GpuBuffer<u32>,
+    /// The params the batch was created with, which its modules are specialised for.
+    specialized_for: Vec<u8>,
     states: GpuBuffer<u32>,
     stats: GpuBuffer<RolloutStats>,
     /// `reset` and `rollout`.
@@ -143,6 +145,7 @@ impl VecEnv {
         let mut vec_env = VecEnv {
             gpu: gpu.clone(),
             params: GpuBuffer::from_slice(gpu, "the params buffer", &params_words)?,
+            specialized_for: bytemuck::cast_slice(&params_words).to_vec(),
             states: GpuBuffer::zeroed(gpu, "the state buffer", b * state_words)?,
             stats: GpuBuffer::zeroed(gpu, "the rollout statistics", b)?,
             env,

@@ -19,7 +19,7 @@ macro_rules! assert_layout {
 }
 
 fn module(env: &dyn wgym::Env, driver: Driver) -> Composed {
-    compose(env, driver).expect("module validates")
+    compose(env, driver, &env.default_params_bytes()).expect("module validates")
 }
 
 #[test]
@@ -104,4 +104,21 @@ fn every_registered_env_composes_under_every_driver_with_matching_sizes() {
             assert_eq!(params as usize, env.params_size(), "{} EnvParams", r.id);
         }
     }
+}
+
+#[test]
+fn modules_are_specialised_for_the_params_of_the_batch() {
+    let env = Bandit::<2>::bernoulli();
+    let gymnax = BanditParams::<2>::gymnax();
+    let uniform = gymnax.with_task(wgym::envs::bandit::TaskDist::Uniform);
+    let mut params = bytemuck::bytes_of(&gymnax).to_vec();
+    assert!(compose(&env, Driver::Step, &params)
+        .unwrap()
+        .text
+        .contains("const TASKS: u32 = 1u;"));
+    params.extend_from_slice(bytemuck::bytes_of(&uniform));
+    assert!(compose(&env, Driver::Step, &params)
+        .unwrap()
+        .text
+        .contains("const TASKS: u32 = 5u;"));
 }

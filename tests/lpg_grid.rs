@@ -469,7 +469,8 @@ fn wgsl_structs_match_the_rust_layout() {
         };
     }
     for name in ["dense", "rand_all"] {
-        let m = compose(&kernel(name), Driver::Step).unwrap();
+        let env = kernel(name);
+        let m = compose(&env, Driver::Step, &wgym::Env::default_params_bytes(&env)).unwrap();
         let params = offsets!(
             LpgParams,
             [

@@ -1,7 +1,8 @@
 // Multi-armed bandits (BernoulliBandit-misc, GaussianBandit-misc). Spec: README.md.
 // Twin: mod.rs. Prelude consts: NUM_ACTIONS (K, the arms of the action space: array sizes
-// and one-hot width), OBS_DIM = NUM_ACTIONS + 2, and BERNOULLI (1 for Bernoulli
-// rewards, 0 for Gaussian): a constant, so the other kind's code is compiled out.
+// and one-hot width), OBS_DIM = NUM_ACTIONS + 2, BERNOULLI (1 for Bernoulli rewards, 0
+// for Gaussian) and TASKS (bit t set: some env of the batch draws its task with
+// distribution t): constants, so code no env of the batch uses is compiled out.
 
 const TASK_GYMNAX: u32 = 0u;
 const TASK_FIXED: u32 = 1u;
@@ -38,19 +39,24 @@ fn env_sample_params(key: Key, base: EnvParams) -> EnvParams {
     return base;
 }
 
-// Few branches, sharing draws: CPU adapters run every branch a SIMD group diverges on.
+fn task_used(task: u32) -> bool {
+    return (TASKS & (1u << task)) != 0u;
+}
+
+// Few branches, and only those of tasks in use: CPU adapters run every branch a SIMD group
+// diverges on.
 fn arm_value(key: Key, p: EnvParams, arm: u32, swapped: bool) -> f32 {
-    if p.task == TASK_FIXED {
+    if task_used(TASK_FIXED) && p.task == TASK_FIXED {
         return p.values[arm];
     }
-    if BERNOULLI == 1u && p.task == TASK_BETA {
+    if BERNOULLI == 1u && task_used(TASK_BETA) && p.task == TASK_BETA {
         return rng_beta_int(rng_fold(key, arm), p.beta_a, p.beta_b);
     }
-    if p.task == TASK_STRUCTURED {
+    if task_used(TASK_STRUCTURED) && p.task == TASK_STRUCTURED {
         return select(rng_uniform(key, arm) * p.best_value, p.best_value, arm == p.best_arm);
     }
     if BERNOULLI == 1u {
-        if p.task == TASK_UNIFORM {
+        if task_used(TASK_UNIFORM) && p.task == TASK_UNIFORM {
             return rng_uniform(key, arm);
         }
         // gymnax: arms {reward_prob, 1 - reward_prob}, swapped by a fair coin.
@@ -64,7 +70,7 @@ fn arm_value(key: Key, p: EnvParams, arm: u32, swapped: bool) -> f32 {
 
 fn env_reset(key: Key, p: EnvParams) -> EnvState {
     var s: EnvState;
-    let swapped = rng_below(key, NUM_ACTIONS, 2u) == 1u;
+    let swapped = task_used(TASK_GYMNAX) && rng_below(key, NUM_ACTIONS, 2u) == 1u;
     for (var arm = 0u; arm < p.num_arms; arm++) {
         s.values[arm] = arm_value(key, p, arm, swapped);
     }

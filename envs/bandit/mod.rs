@@ -243,6 +243,12 @@ impl<const K: usize> EnvKernel for Bandit<K> {
         }
     }
 
+    /// TASKS: the task distributions present, so the others are compiled out.
+    fn specialize(&self, params: &[BanditParams<K>]) -> Vec<(&'static str, u32)> {
+        let tasks = params.iter().fold(0u32, |m, p| m | 1 << p.task.min(31));
+        vec![("TASKS", tasks)]
+    }
+
     fn reset(&self, key: Key, p: &BanditParams<K>) -> BanditState<K> {
         let mut s = BanditState::zeroed();
         let swapped = rng::below(key, Self::ARMS, 2) == 1;
