@@ -59,11 +59,13 @@ impl<T: Pod> GpuBuffer<T> {
                 format!("{} values given for a buffer of {}", data.len(), self.len),
             ));
         }
-        if !data.is_empty() {
-            gpu.queue
-                .write_buffer(&self.buffer, 0, bytemuck::cast_slice(data));
+        if data.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        gpu.scoped("uploading a buffer", || {
+            gpu.queue
+                .write_buffer(&self.buffer, 0, bytemuck::cast_slice(data))
+        })
     }
 
     /// Copy the buffer back to the host (waits for all submitted work).
@@ -72,20 +74,25 @@ impl<T: Pod> GpuBuffer<T> {
         if bytes == 0 {
             return Ok(Vec::new());
         }
-        let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: bytes.next_multiple_of(4),
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(&self.buffer, 0, &staging, 0, bytes.next_multiple_of(4));
-        gpu.queue.submit([encoder.finish()]);
+        let staging = gpu.scoped("reading a buffer back", || {
+            let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("readback"),
+                size: bytes.next_multiple_of(4),
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let mut encoder = gpu.device.create_command_encoder(&Default::default());
+            encoder.copy_buffer_to_buffer(&self.buffer, 0, &staging, 0, bytes.next_multiple_of(4));
+            gpu.queue.submit([encoder.finish()]);
+            staging
+        })?;
         let slice = staging.slice(..);
         let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
+        gpu.scoped("reading a buffer back", || {
+            slice.map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            })
+        })?;
         gpu.wait()?;
         rx.recv()
             .map_err(|e| e.to_string())

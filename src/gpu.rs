@@ -17,6 +17,10 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     pipelines: Arc<Mutex<HashMap<PipelineKey, wgpu::ComputePipeline>>>,
+    /// The first error outside any error scope, or why the device was lost: on devices wgym
+    /// opened itself, these are recorded (rather than wgpu's default panic) and every later
+    /// call returns them.
+    broken: Arc<Mutex<Option<String>>>,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -88,10 +92,22 @@ impl Gpu {
                     adapter: info.name.clone(),
                     reason: e.to_string(),
                 })?;
-        Ok(Self::from_device(device, queue))
+        let gpu = Self::from_device(device, queue);
+        let broken = gpu.broken.clone();
+        gpu.device.set_device_lost_callback(move |reason, message| {
+            let why = format!("the device was lost ({reason:?}: {message})");
+            broken.lock().unwrap().get_or_insert(why);
+        });
+        let broken = gpu.broken.clone();
+        gpu.device.on_uncaptured_error(Arc::new(move |e| {
+            broken.lock().unwrap().get_or_insert(e.to_string());
+        }));
+        Ok(gpu)
     }
 
-    /// Use a device and queue owned by an embedding program.
+    /// Use a device and queue owned by an embedding program. Its device-lost and
+    /// uncaptured-error handlers stay the program's; errors inside wgym's calls still come
+    /// back as `Err`s.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Gpu {
         let info = device.adapter_info();
         Gpu {
@@ -99,6 +115,7 @@ impl Gpu {
             queue,
             info,
             pipelines: Arc::default(),
+            broken: Arc::default(),
         }
     }
 
@@ -121,6 +138,12 @@ impl Gpu {
 
     /// Run `f` inside a validation + out-of-memory error scope and turn errors into `Err`.
     pub fn scoped<T>(&self, during: &str, f: impl FnOnce() -> T) -> Result<T> {
+        if let Some(why) = self.broken.lock().unwrap().clone() {
+            return Err(Error::Gpu {
+                during: during.to_string(),
+                message: format!("{why}; open a new Gpu"),
+            });
+        }
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let value = f();

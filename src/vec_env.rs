@@ -194,10 +194,7 @@ impl VecEnv {
             &[&self.params.buffer, &sampled.buffer],
         )?;
         let cfg = self.config_at(keys::params_root(self.seed), 0);
-        self.write_configs(&[cfg]);
-        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-        self.dispatch(&mut encoder, &kernels, "sample_params", 0);
-        self.submit("sampling tasks", encoder)?;
+        self.run("sampling tasks", &kernels, &[cfg], &["sample_params"])?;
         self.params = sampled;
         self.params_per_env = true;
         Ok(())
@@ -264,10 +261,7 @@ impl VecEnv {
             return Ok(());
         };
         let cfg = self.config_at(keys::step_root(self.seed), self.step_count);
-        self.write_configs(&[cfg]);
-        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-        self.dispatch(&mut encoder, &step.kernels, "observe", 0);
-        self.submit("observe", encoder)
+        self.run("observe", &step.kernels, &[cfg], &["observe"])
     }
 
     pub fn spec(&self) -> &EnvSpec {
@@ -303,14 +297,11 @@ impl VecEnv {
     /// Start a fresh episode in every env (running returns are cleared too).
     pub fn reset(&mut self) -> Result<()> {
         let cfg = self.config_at(keys::reset_root(self.seed, self.step_count), 0);
-        self.write_configs(&[cfg]);
-        self.stats.write(
-            &self.gpu,
-            &vec![RolloutStats::default(); self.batch as usize],
-        )?;
-        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-        self.dispatch(&mut encoder, self.kernels(), "reset", 0);
-        self.submit("reset", encoder)?;
+        self.gpu.scoped("clearing rollout statistics", || {
+            let zeros = vec![RolloutStats::default(); self.batch as usize];
+            self.stats.write(&self.gpu, &zeros)
+        })??;
+        self.run("reset", self.kernels(), &[cfg], &["reset"])?;
         self.observe()
     }
 
@@ -364,15 +355,12 @@ impl VecEnv {
             let configs: Vec<DriverConfig> = (0..chunk)
                 .map(|k| self.config_at(keys::step_root(self.seed), self.step_count + k))
                 .collect();
-            self.write_configs(&configs);
-            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-            for k in 0..chunk {
-                if random {
-                    self.dispatch(&mut encoder, &step.kernels, "sample_actions", k);
-                }
-                self.dispatch(&mut encoder, &step.kernels, "step", k);
-            }
-            self.submit("step", encoder)?;
+            let entries: &[&str] = if random {
+                &["sample_actions", "step"]
+            } else {
+                &["step"]
+            };
+            self.run("step", &step.kernels, &configs, entries)?;
             self.step_count = self.step_count.wrapping_add(chunk);
             left -= chunk;
         }
@@ -384,10 +372,7 @@ impl VecEnv {
     pub fn rollout(&mut self, steps: u32) -> Result<()> {
         let mut cfg = self.config_at(keys::step_root(self.seed), self.step_count);
         cfg.num_steps = steps;
-        self.write_configs(&[cfg]);
-        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-        self.dispatch(&mut encoder, self.kernels(), "rollout", 0);
-        self.submit("rollout", encoder)?;
+        self.run("rollout", self.kernels(), &[cfg], &["rollout"])?;
         self.step_count = self.step_count.wrapping_add(steps);
         self.observe()?;
         Ok(())
@@ -469,35 +454,33 @@ impl VecEnv {
         }
     }
 
-    fn write_configs(&self, configs: &[DriverConfig]) {
+    /// One submission: `configs` written to their slots, then for each slot the `entries`
+    /// dispatched in order. Inside an error scope, so a lost device is an `Err`.
+    fn run(
+        &self,
+        what: &str,
+        kernels: &Kernels,
+        configs: &[DriverConfig],
+        entries: &[&str],
+    ) -> Result<()> {
         let stride = self.config_stride as usize;
         let mut bytes = vec![0u8; stride * configs.len()];
         for (k, c) in configs.iter().enumerate() {
             bytes[k * stride..k * stride + std::mem::size_of::<DriverConfig>()]
                 .copy_from_slice(bytemuck::bytes_of(c));
         }
-        self.gpu.queue.write_buffer(&self.config, 0, &bytes);
-    }
-
-    fn dispatch(
-        &self,
-        encoder: &mut wgpu::CommandEncoder,
-        kernels: &Kernels,
-        entry: &str,
-        slot: u32,
-    ) {
-        let mut pass = encoder.begin_compute_pass(&Default::default());
-        pass.set_pipeline(kernels.get(entry));
-        pass.set_bind_group(
-            0,
-            &kernels.bind_group,
-            &[(slot as u64 * self.config_stride) as u32],
-        );
-        pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
-    }
-
-    fn submit(&self, what: &str, encoder: wgpu::CommandEncoder) -> Result<()> {
         self.gpu.scoped(what, || {
+            self.gpu.queue.write_buffer(&self.config, 0, &bytes);
+            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+            for slot in 0..configs.len() {
+                for entry in entries {
+                    let mut pass = encoder.begin_compute_pass(&Default::default());
+                    pass.set_pipeline(kernels.get(entry));
+                    let offset = (slot * stride) as u32;
+                    pass.set_bind_group(0, &kernels.bind_group, &[offset]);
+                    pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
+                }
+            }
             self.gpu.queue.submit([encoder.finish()]);
         })
     }
