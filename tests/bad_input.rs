@@ -83,26 +83,22 @@ fn params_of_the_wrong_size_or_out_of_range_are_rejected() {
     let e = message(new_env("FourRooms-misc", config));
     assert!(e.contains("5 bytes given"), "{e}");
 
-    let bad = FourRoomsParams {
+    let with = |p: FourRoomsParams| {
+        let config = VecEnvConfig {
+            params: ParamsInit::Shared(bytemuck::bytes_of(&p).to_vec()),
+            ..VecEnvConfig::new(8, 0)
+        };
+        message(new_env("FourRooms-misc", config))
+    };
+    let e = with(FourRoomsParams {
         fail_prob: 0.9,
         ..Default::default()
-    };
-    let config = VecEnvConfig {
-        params: ParamsInit::Shared(bytemuck::bytes_of(&bad).to_vec()),
-        ..VecEnvConfig::new(8, 0)
-    };
-    let e = message(new_env("FourRooms-misc", config));
+    });
     assert!(e.contains("fail_prob"), "{e}");
-
-    let wall_goal = FourRoomsParams {
+    let e = with(FourRoomsParams {
         goal_row: 0,
         ..Default::default()
-    };
-    let config = VecEnvConfig {
-        params: ParamsInit::Shared(bytemuck::bytes_of(&wall_goal).to_vec()),
-        ..VecEnvConfig::new(8, 0)
-    };
-    let e = message(new_env("FourRooms-misc", config));
+    });
     assert!(e.contains("goal") && e.contains("not a free cell"), "{e}");
 }
 
