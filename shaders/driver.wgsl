@@ -14,8 +14,8 @@ struct DriverConfig {
     batch: u32,
     params_per_env: u32, // 0: every env reads params[0]
     num_steps: u32,      // rollout length
-    _pad0: u32,
-    _pad1: u32,
+    envs_per_agent: u32, // policy rollout: envs of one agent (workgroup_id.y is the agent)
+    _pad: u32,
 }
 
 override WG: u32 = 64u;

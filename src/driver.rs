@@ -14,6 +14,7 @@ const DRIVER_WGSL: &str = include_str!("../shaders/driver.wgsl");
 const STEP_WGSL: &str = include_str!("../shaders/step.wgsl");
 const ROLLOUT_WGSL: &str = include_str!("../shaders/rollout.wgsl");
 const SAMPLE_PARAMS_WGSL: &str = include_str!("../shaders/sample_params.wgsl");
+const POLICY_ROLLOUT_WGSL: &str = include_str!("../shaders/policy_rollout.wgsl");
 
 /// Twin of WGSL `DriverConfig` (a uniform).
 #[repr(C)]
@@ -24,7 +25,8 @@ pub struct DriverConfig {
     pub batch: u32,
     pub params_per_env: u32,
     pub num_steps: u32,
-    pub _pad: [u32; 2],
+    pub envs_per_agent: u32,
+    pub _pad: u32,
 }
 
 /// Twin of WGSL `RolloutStats`, one per env.
@@ -86,6 +88,8 @@ pub enum Driver {
     Step,
     Rollout,
     SampleParams,
+    /// The rollout with a policy network (the learners' driver, see `learn::Trainer`).
+    PolicyRollout,
 }
 
 impl Driver {
@@ -94,6 +98,7 @@ impl Driver {
             Driver::Step => Part::new("shaders/step.wgsl", STEP_WGSL),
             Driver::Rollout => Part::new("shaders/rollout.wgsl", ROLLOUT_WGSL),
             Driver::SampleParams => Part::new("shaders/sample_params.wgsl", SAMPLE_PARAMS_WGSL),
+            Driver::PolicyRollout => Part::new("shaders/policy_rollout.wgsl", POLICY_ROLLOUT_WGSL),
         }
     }
 
@@ -103,6 +108,7 @@ impl Driver {
             Driver::Step => 7,
             Driver::Rollout => 2,
             Driver::SampleParams => 1,
+            Driver::PolicyRollout => 5,
         }
     }
 
@@ -130,7 +136,7 @@ impl Driver {
     }
 }
 
-fn layout_entry(
+pub(crate) fn layout_entry(
     binding: u32,
     ty: wgpu::BufferBindingType,
     has_dynamic_offset: bool,
@@ -150,6 +156,17 @@ fn layout_entry(
 /// The module for `env` under `driver` (prelude, rng, driver library, env, driver),
 /// specialised for `params` (the batch's params, concatenated).
 pub fn compose(env: &dyn Env, driver: Driver, params: &[u8]) -> Result<Composed> {
+    compose_with(env, driver, params, "", &[])
+}
+
+/// [`compose`] with more constants in the prelude and more parts before the driver.
+pub fn compose_with(
+    env: &dyn Env,
+    driver: Driver,
+    params: &[u8],
+    extra_prelude: &str,
+    extra_parts: &[Part],
+) -> Result<Composed> {
     let wgsl = env.wgsl();
     let table_vec4s = wgsl.tables.len().div_ceil(4).max(1) as u32;
     let mut prelude = const_prelude(&wgsl.consts);
@@ -157,13 +174,16 @@ pub fn compose(env: &dyn Env, driver: Driver, params: &[u8]) -> Result<Composed>
     prelude.push_str(&const_prelude(&[("ENV_TABLE_VEC4S", table_vec4s)]));
     prelude.push_str(&wgsl.prelude);
     prelude.push_str(&rng::wgsl_prelude());
-    Composed::new(&[
+    prelude.push_str(extra_prelude);
+    let mut parts = vec![
         Part::new("<generated prelude>", prelude),
         Part::new(RNG_WGSL.0, RNG_WGSL.1),
         Part::new("shaders/driver.wgsl", DRIVER_WGSL),
         Part::new(wgsl.file, wgsl.text),
-        driver.part(),
-    ])
+    ];
+    parts.extend_from_slice(extra_parts);
+    parts.push(driver.part());
+    Composed::new(&parts)
 }
 
 /// The env's tables as the bytes of the `env_tables` uniform (padded to whole vec4s).

@@ -40,6 +40,16 @@ pub enum Error {
     #[error("GPU error during {during}: {message}")]
     Gpu { during: String, message: String },
 
+    #[error(
+        "training diverged at update {update}: {what} of agent {agent} is not finite; \
+         the last checkpoint before it is kept (try a lower lr or max_grad_norm)"
+    )]
+    NonFinite {
+        update: u32,
+        agent: u32,
+        what: String,
+    },
+
     #[error("{path}: {source}")]
     Io {
         path: String,

@@ -8,6 +8,7 @@ pub mod driver;
 pub mod env;
 pub mod error;
 pub mod gpu;
+pub mod learn;
 pub mod rng;
 pub mod shader;
 pub mod vec_env;

@@ -165,6 +165,17 @@ impl Composed {
                             bind_group_layouts: &[Some(layout)],
                             immediate_size: 0,
                         });
+                // Kernels with a fixed reduction width declare no `WG`.
+                let has_wg = self
+                    .module
+                    .overrides
+                    .iter()
+                    .any(|(_, o)| o.name.as_deref() == Some("WG"));
+                let constants: &[(&str, f64)] = if has_wg {
+                    &[("WG", workgroup_size as f64)]
+                } else {
+                    &[]
+                };
                 gpu.device
                     .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                         label: Some(entry),
@@ -172,7 +183,7 @@ impl Composed {
                         module: &module,
                         entry_point: Some(entry),
                         compilation_options: wgpu::PipelineCompilationOptions {
-                            constants: &[("WG", workgroup_size as f64)],
+                            constants,
                             zero_initialize_workgroup_memory: false,
                         },
                         cache: None,

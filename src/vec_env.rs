@@ -444,6 +444,33 @@ impl VecEnv {
         Ok(&self.step_buffers()?.obs.buffer)
     }
 
+    pub fn seed(&self) -> u32 {
+        self.seed
+    }
+
+    /// For drivers outside this file (the learners' policy rollout): the buffers they
+    /// bind and the params the modules are specialised for.
+    pub(crate) fn driver_buffers(&self) -> [&wgpu::Buffer; 4] {
+        [
+            &self.config,
+            &self.tables,
+            &self.params.buffer,
+            &self.states.buffer,
+        ]
+    }
+    pub(crate) fn specialized_for(&self) -> &[u8] {
+        &self.specialized_for
+    }
+    /// Move the global step counter on after `steps` steps taken by another driver, or
+    /// back to a checkpoint's.
+    pub(crate) fn set_step_count(&mut self, step_count: u32) {
+        self.step_count = step_count;
+    }
+    /// The config of a dispatch at global step `step` of the stepping stream.
+    pub(crate) fn step_config(&self, step: u32) -> DriverConfig {
+        self.config_at(keys::step_root(self.seed), step)
+    }
+
     fn config_at(&self, key: crate::rng::Key, step: u32) -> DriverConfig {
         DriverConfig {
             key,
@@ -514,7 +541,7 @@ fn params_words(env: &dyn Env, init: &ParamsInit, batch: usize) -> Result<(Vec<u
 }
 
 /// Bind config (0, one slot), params (1), tables (2) and the driver's storage (3..).
-fn bind(
+pub(crate) fn bind(
     gpu: &Gpu,
     layout: &wgpu::BindGroupLayout,
     [config, tables]: [&wgpu::Buffer; 2],

@@ -1,0 +1,105 @@
+// The optimizer step, per agent (twin: src/learn/adam.rs): sum the split-K gradient
+// chunks, clip by the global gradient norm, Adam. A non-finite gradient norm or weight sets
+// a bit in the agent's flags (atomicOr is order-independent, so still deterministic).
+
+struct AdamConfig {
+    params: u32,          // weights per agent
+    chunks: u32,          // split-K chunks of the gradient
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    bias1: f32,           // 1 - beta1^t
+    bias2: f32,           // 1 - beta2^t
+    max_grad_norm: f32,   // 0: no clipping
+    stats_stride: u32,    // floats per agent in agent_stats
+    grad_norm_slot: u32,  // where the norm is accumulated
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> ac: AdamConfig;
+@group(0) @binding(1) var<storage, read_write> parts: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(3) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(4) var<storage, read_write> adam_m: array<f32>;
+@group(0) @binding(5) var<storage, read_write> adam_v: array<f32>;
+@group(0) @binding(6) var<storage, read_write> agent_stats: array<f32>;
+@group(0) @binding(7) var<storage, read_write> clip_scale: array<f32>;
+@group(0) @binding(8) var<storage, read_write> flags: array<atomic<u32>>;
+
+override WG: u32 = 64u;
+
+const FLAG_GRAD: u32 = 1u;
+const FLAG_WEIGHTS: u32 = 2u;
+const NORM_WIDTH: u32 = 64u;
+
+var<workgroup> partial: array<f32, NORM_WIDTH>;
+
+fn is_finite(v: f32) -> bool {
+    // NaN fails both comparisons; infinities fail the second.
+    return v == v && abs(v) <= 3.40282347e38;
+}
+
+@compute @workgroup_size(WG)
+fn sum_chunks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let agent = wid.z;
+    let p = gid.x;
+    if p >= ac.params {
+        return;
+    }
+    var g = 0.0;
+    for (var c = 0u; c < ac.chunks; c++) {
+        g += parts[(agent * ac.chunks + c) * ac.params + p];
+    }
+    grads[agent * ac.params + p] = g;
+}
+
+// One workgroup per agent: the global norm, in a fixed order, and the clip factor.
+@compute @workgroup_size(NORM_WIDTH)
+fn grad_norm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let agent = wid.z;
+    var sum = 0.0;
+    for (var p = lid; p < ac.params; p += NORM_WIDTH) {
+        let g = grads[agent * ac.params + p];
+        sum += g * g;
+    }
+    partial[lid] = sum;
+    for (var half = NORM_WIDTH / 2u; half > 0u; half >>= 1u) {
+        workgroupBarrier();
+        if lid < half {
+            partial[lid] += partial[lid + half];
+        }
+    }
+    if lid == 0u {
+        let norm = sqrt(partial[0]);
+        var scale = 1.0;
+        if ac.max_grad_norm > 0.0 && norm > ac.max_grad_norm {
+            scale = ac.max_grad_norm / norm;
+        }
+        clip_scale[agent] = scale;
+        agent_stats[agent * ac.stats_stride + ac.grad_norm_slot] += norm;
+        if !is_finite(norm) {
+            atomicOr(&flags[agent], FLAG_GRAD);
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let agent = wid.z;
+    let p = gid.x;
+    if p >= ac.params {
+        return;
+    }
+    let i = agent * ac.params + p;
+    let g = grads[i] * clip_scale[agent];
+    let m = ac.beta1 * adam_m[i] + (1.0 - ac.beta1) * g;
+    let v = ac.beta2 * adam_v[i] + (1.0 - ac.beta2) * g * g;
+    adam_m[i] = m;
+    adam_v[i] = v;
+    let w = weights[i] - ac.lr * (m / ac.bias1) / (sqrt(v / ac.bias2) + ac.eps);
+    weights[i] = w;
+    if !is_finite(w) {
+        atomicOr(&flags[agent], FLAG_WEIGHTS);
+    }
+}

@@ -1,0 +1,75 @@
+// The actor and critic MLPs for one env inside a kernel (twin: src/learn/net.rs). The
+// activations live in the private array `act`, the observation at its start; weights are
+// read from `weights` (declared by the driver) at the agent's offset, which is the same
+// for the whole workgroup, so the reads are broadcasts.
+
+var<private> act: array<f32, ACT_LEN>;
+
+// One dense layer: act[dst + j] = f(sum_i act[src + i] W[i][j] + b[j]), W row-major
+// [n_in][n_out] with the bias row after it.
+fn dense(w: u32, n_in: u32, n_out: u32, src: u32, dst: u32, hidden: bool) {
+    for (var j = 0u; j < n_out; j++) {
+        var acc = weights[w + n_in * n_out + j];
+        for (var i = 0u; i < n_in; i++) {
+            acc = fma(act[src + i], weights[w + i * n_out + j], acc);
+        }
+        if hidden {
+            acc = select(max(acc, 0.0), tanh(acc), HIDDEN_ACTIVATION == 1u);
+        }
+        act[dst + j] = acc;
+    }
+}
+
+// The actor on the observation in act[0..OBS_DIM]; returns where its logits start.
+fn actor_forward(w0: u32) -> u32 {
+    var w = w0;
+    var src = 0u;
+    for (var l = 0u; l < ACTOR_LAYERS; l++) {
+        let n_in = ACTOR_DIMS[l];
+        let n_out = ACTOR_DIMS[l + 1u];
+        dense(w, n_in, n_out, src, src + n_in, l + 1u < ACTOR_LAYERS);
+        w += (n_in + 1u) * n_out;
+        src += n_in;
+    }
+    return src;
+}
+
+// The critic on the observation in act[0..OBS_DIM].
+fn critic_forward(w0: u32) -> f32 {
+    var w = w0 + CRITIC_OFFSET;
+    var src = 0u;
+    for (var l = 0u; l < CRITIC_LAYERS; l++) {
+        let n_in = CRITIC_DIMS[l];
+        let n_out = CRITIC_DIMS[l + 1u];
+        dense(w, n_in, n_out, src, src + n_in, l + 1u < CRITIC_LAYERS);
+        w += (n_in + 1u) * n_out;
+        src += n_in;
+    }
+    return act[src];
+}
+
+struct Sampled {
+    action: u32,
+    log_prob: f32,
+}
+
+// Inverse-CDF draw from softmax(act[at..at + NUM_ACTIONS]) with the uniform u.
+fn sample_categorical(at: u32, u: f32) -> Sampled {
+    var top = act[at];
+    for (var k = 1u; k < NUM_ACTIONS; k++) {
+        top = max(top, act[at + k]);
+    }
+    var total = 0.0;
+    for (var k = 0u; k < NUM_ACTIONS; k++) {
+        total += exp(act[at + k] - top);
+    }
+    // The action is the number of CDF prefixes at or below the target.
+    let threshold = u * total;
+    var action = 0u;
+    var cdf = 0.0;
+    for (var k = 0u; k + 1u < NUM_ACTIONS; k++) {
+        cdf += exp(act[at + k] - top);
+        action += select(0u, 1u, cdf <= threshold);
+    }
+    return Sampled(action, act[at + action] - top - log(total));
+}

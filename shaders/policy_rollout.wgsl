@@ -1,0 +1,96 @@
+// Fused rollout with the policy in the loop (twin: src/learn/rollout.rs): T steps per env
+// in one invocation, the env state in registers, actions sampled from the agent's actor,
+// and per step what the learner needs: observation, action, log-prob, value, reward,
+// flags and, for truncated steps, the value of the final observation. Workgroups are laid
+// out (envs of an agent, agent), so the agent is uniform over a workgroup.
+
+struct TrajStep {
+    action: u32,
+    log_prob: f32,
+    value: f32,
+    reward: f32,
+    flags: u32,
+    final_value: f32,
+    advantage: f32,
+    ret: f32,
+}
+
+struct EnvStats {
+    episode_return: f32,
+    return_sum: f32,
+    episodes: f32,
+    last_value: f32,
+}
+
+@group(0) @binding(3) var<storage, read_write> states: array<EnvState>;
+@group(0) @binding(4) var<storage, read_write> env_stats: array<EnvStats>;
+@group(0) @binding(5) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(6) var<storage, read_write> traj: array<TrajStep>;
+@group(0) @binding(7) var<storage, read_write> traj_obs: array<f32>;
+
+fn obs_put(j: u32, v: f32) {
+    act[j] = v;
+}
+
+fn observe(s: EnvState, p: EnvParams) {
+    if OBS_DENSE == 0u {
+        for (var j = 0u; j < OBS_DIM; j++) {
+            act[j] = 0.0;
+        }
+    }
+    env_observe(s, p);
+}
+
+@compute @workgroup_size(WG)
+fn policy_rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let agent = wid.y;
+    let owns_env = gid.x < cfg.envs_per_agent;
+    // Lanes past the agent's envs repeat its last env and store nothing.
+    let i = agent * cfg.envs_per_agent + min(gid.x, cfg.envs_per_agent - 1u);
+    let w0 = agent * NET_PARAMS;
+    let p = env_params(i);
+    let env_key = rng_fold(cfg.key, i);
+    var s = states[i];
+    var stats = env_stats[i];
+    stats.return_sum = 0.0;
+    stats.episodes = 0.0;
+    for (var t = 0u; t < cfg.num_steps; t++) {
+        let t_key = rng_fold(env_key, cfg.step + t);
+        let record = i * cfg.num_steps + t;
+        observe(s, p);
+        if owns_env {
+            for (var j = 0u; j < OBS_DIM; j++) {
+                traj_obs[record * OBS_DIM + j] = act[j];
+            }
+        }
+        let logits = actor_forward(w0);
+        let sampled = sample_categorical(logits, rng_uniform(rng_fold(t_key, KEY_ACTION), 0u));
+        let value = critic_forward(w0);
+        var out = env_step(rng_fold(t_key, KEY_STEP), s, sampled.action, p);
+        stats.episode_return += out.reward;
+        // The critic on the final observation, only where truncated: a loop rather than an
+        // `if`, because a loop whose lanes all skip it is skipped on SIMD CPUs too.
+        var final_value = 0.0;
+        for (var k = u32(!out.truncated); k < 1u; k++) {
+            observe(out.state, p);
+            final_value = critic_forward(w0);
+        }
+        let flags = select(0u, 1u, out.terminated) | select(0u, 2u, out.truncated);
+        if owns_env {
+            traj[record] = TrajStep(sampled.action, sampled.log_prob, value, out.reward, flags, final_value, 0.0, 0.0);
+        }
+        if out.terminated || out.truncated {
+            stats.return_sum += stats.episode_return;
+            stats.episodes += 1.0;
+            stats.episode_return = 0.0;
+            out.state = env_reset(rng_fold(t_key, KEY_RESET), p);
+        }
+        s = out.state;
+    }
+    observe(s, p);
+    stats.last_value = critic_forward(w0);
+    if owns_env {
+        states[i] = s;
+        env_stats[i] = stats;
+    }
+}

@@ -1,0 +1,75 @@
+//! Host side and CPU twin of `shaders/adam.wgsl`: summing gradient chunks, global-norm
+//! clipping and Adam, per agent.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::nn::{tree_sum, REDUCE_WIDTH};
+
+/// Twin of WGSL `AdamConfig`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct AdamConfig {
+    pub params: u32,
+    pub chunks: u32,
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    /// 1 - beta1^t for the t-th step.
+    pub bias1: f32,
+    /// 1 - beta2^t.
+    pub bias2: f32,
+    /// 0: no clipping.
+    pub max_grad_norm: f32,
+    pub stats_stride: u32,
+    pub grad_norm_slot: u32,
+    pub _pad: u32,
+}
+
+/// Flag bits the kernels set per agent.
+pub const FLAG_GRAD: u32 = 1;
+pub const FLAG_WEIGHTS: u32 = 2;
+
+/// One agent's gradient from its chunks (twin of `sum_chunks`).
+pub fn sum_chunks(cfg: &AdamConfig, parts: &[f32]) -> Vec<f32> {
+    let p = cfg.params as usize;
+    (0..p)
+        .map(|i| (0..cfg.chunks as usize).fold(0.0, |g, c| g + parts[c * p + i]))
+        .collect()
+}
+
+/// The global norm in the kernel's order and the clip factor (twin of `grad_norm`).
+pub fn grad_norm(cfg: &AdamConfig, grads: &[f32]) -> (f32, f32) {
+    let mut partial = [0.0f32; REDUCE_WIDTH];
+    for (lane, sum) in partial.iter_mut().enumerate() {
+        let mut p = lane;
+        while p < grads.len() {
+            *sum += grads[p] * grads[p];
+            p += REDUCE_WIDTH;
+        }
+    }
+    let norm = tree_sum(&mut partial).sqrt();
+    let scale = if cfg.max_grad_norm > 0.0 && norm > cfg.max_grad_norm {
+        cfg.max_grad_norm / norm
+    } else {
+        1.0
+    };
+    (norm, scale)
+}
+
+/// One Adam step of one agent (twin of `adam`).
+pub fn adam(
+    cfg: &AdamConfig,
+    grads: &[f32],
+    scale: f32,
+    weights: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
+    for i in 0..weights.len() {
+        let g = grads[i] * scale;
+        m[i] = cfg.beta1 * m[i] + (1.0 - cfg.beta1) * g;
+        v[i] = cfg.beta2 * v[i] + (1.0 - cfg.beta2) * g * g;
+        weights[i] -= cfg.lr * (m[i] / cfg.bias1) / ((v[i] / cfg.bias2).sqrt() + cfg.eps);
+    }
+}

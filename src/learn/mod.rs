@@ -1,0 +1,18 @@
+//! On-GPU learners: actor-critic MLPs whose weights, optimizer state and envs all carry an
+//! agent axis, trained with PPO or A2C by a handful of generic kernels (`shaders/nn.wgsl`,
+//! `reduce.wgsl`, `ppo.wgsl`, `adam.wgsl`) around the policy rollout
+//! (`shaders/policy_rollout.wgsl`). Each kernel has a CPU twin here.
+
+pub mod adam;
+pub mod checkpoint;
+pub mod config;
+pub mod net;
+pub mod nn;
+pub mod ppo;
+pub mod report;
+pub mod trainer;
+pub mod twin;
+
+pub use config::{Algo, TrainConfig};
+pub use net::{Activation, PolicyNet};
+pub use trainer::{AgentStats, Trainer};

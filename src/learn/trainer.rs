@@ -1,0 +1,993 @@
+//! `Trainer`: PPO or A2C for `agents` independent agents at once, each with its own
+//! weights, optimizer state and envs, in the same kernels. An update is one submission
+//! (the policy rollout, GAE, then per epoch and minibatch: gather, forward, loss, backward,
+//! clip, Adam); the host writes the dispatch configs and reads back only the per-agent
+//! statistics, when it asks for them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytemuck::Pod;
+
+use super::adam::{AdamConfig, FLAG_GRAD, FLAG_WEIGHTS};
+use super::config::{Algo, TrainConfig};
+use super::net::{Activation, PolicyNet};
+use super::nn::{Epilogue, MatmulConfig, ReduceConfig, View};
+use super::ppo::{self, EnvStats, PpoConfig, TrajStep, LOSS_TERMS, SCRATCH, TERMS, TERM_ADV};
+use crate::buffer::GpuBuffer;
+use crate::driver::{self, layout_entry, Driver, DriverConfig};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::rng::{self, Key};
+use crate::shader::{const_prelude, Composed, Part, RNG_WGSL};
+use crate::vec_env::{self, VecEnv, VecEnvConfig};
+
+const NN_WGSL: &str = include_str!("../../shaders/nn.wgsl");
+const REDUCE_WGSL: &str = include_str!("../../shaders/reduce.wgsl");
+const PPO_WGSL: &str = include_str!("../../shaders/ppo.wgsl");
+const ADAM_WGSL: &str = include_str!("../../shaders/adam.wgsl");
+const POLICY_WGSL: &str = include_str!("../../shaders/policy.wgsl");
+
+/// Floats of statistics per agent: the loss terms (summed over minibatches), the gradient
+/// norm (summed), the returns of finished episodes (summed) and their count.
+pub const STATS: u32 = 8;
+const STAT_GRAD_NORM: u32 = 5;
+const STAT_RETURN_SUM: u32 = 6;
+
+/// Samples per split-K chunk of a weight gradient: enough parallel sums for a GPU when one
+/// agent trains on many envs, a fixed number so results do not depend on the device.
+const GRAD_CHUNK: u32 = 4096;
+/// Bytes between dispatch configs in the uniform buffer (the largest offset alignment).
+const CONFIG_SLOT: usize = 256;
+const WG: u32 = 64;
+
+/// One agent's statistics over one update (means over the update's minibatches).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AgentStats {
+    pub policy_loss: f32,
+    pub value_loss: f32,
+    pub entropy: f32,
+    pub approx_kl: f32,
+    pub clip_frac: f32,
+    pub grad_norm: f32,
+    /// Mean return of the episodes finished in the update's rollout (NaN if none).
+    pub mean_return: f32,
+    pub episodes: f32,
+}
+
+/// The host-side state of a run that a checkpoint must hold besides the GPU buffers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Updates done.
+    pub update: u32,
+    /// The envs' global step counter (keys the env and action streams).
+    pub step_count: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Buf {
+    Weights,
+    AdamM,
+    AdamV,
+    Grads,
+    Parts,
+    EnvStats,
+    Traj,
+    TrajObs,
+    MbX,
+    MbIndex,
+    Heads,
+    DHeads,
+    Terms,
+    Scratch,
+    AgentStats,
+    ClipScale,
+    Flags,
+    /// Output of hidden layer `.1` of net `.0` (0 actor, 1 critic).
+    Hidden(usize, usize),
+    /// Ping-pong input gradients of hidden layers.
+    Delta(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kernel {
+    PolicyRollout,
+    Gae,
+    Gather,
+    Loss,
+    ColumnSums,
+    MatmulRows,
+    MatmulOuter { wg: u32 },
+    SumChunks,
+    GradNorm,
+    Adam,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Family {
+    Rollout,
+    Nn,
+    Reduce,
+    Ppo,
+    Adam,
+}
+
+impl Kernel {
+    fn family(self) -> Family {
+        match self {
+            Kernel::PolicyRollout => Family::Rollout,
+            Kernel::Gae | Kernel::Gather | Kernel::Loss => Family::Ppo,
+            Kernel::ColumnSums => Family::Reduce,
+            Kernel::MatmulRows | Kernel::MatmulOuter { .. } => Family::Nn,
+            Kernel::SumChunks | Kernel::GradNorm | Kernel::Adam => Family::Adam,
+        }
+    }
+    fn entry(self) -> &'static str {
+        match self {
+            Kernel::PolicyRollout => "policy_rollout",
+            Kernel::Gae => "gae",
+            Kernel::Gather => "gather",
+            Kernel::Loss => "loss",
+            Kernel::ColumnSums => "column_sums",
+            Kernel::MatmulRows => "matmul_rows",
+            Kernel::MatmulOuter { .. } => "matmul_outer",
+            Kernel::SumChunks => "sum_chunks",
+            Kernel::GradNorm => "grad_norm",
+            Kernel::Adam => "adam",
+        }
+    }
+}
+
+const PPO_BINDS: [Buf; 9] = [
+    Buf::Traj,
+    Buf::TrajObs,
+    Buf::EnvStats,
+    Buf::MbX,
+    Buf::MbIndex,
+    Buf::Heads,
+    Buf::DHeads,
+    Buf::Terms,
+    Buf::Scratch,
+];
+const ADAM_BINDS: [Buf; 8] = [
+    Buf::Parts,
+    Buf::Grads,
+    Buf::Weights,
+    Buf::AdamM,
+    Buf::AdamV,
+    Buf::AgentStats,
+    Buf::ClipScale,
+    Buf::Flags,
+];
+
+struct Dispatch {
+    kernel: Kernel,
+    binds: Vec<Buf>,
+    groups: [u32; 3],
+    config: Vec<u8>,
+}
+
+impl Dispatch {
+    fn new<C: Pod>(kernel: Kernel, binds: &[Buf], groups: [u32; 3], config: &C) -> Dispatch {
+        Dispatch {
+            kernel,
+            binds: binds.to_vec(),
+            groups,
+            config: bytemuck::bytes_of(config).to_vec(),
+        }
+    }
+}
+
+pub struct Trainer {
+    gpu: Gpu,
+    config: TrainConfig,
+    agents: u32,
+    net: PolicyNet,
+    vec_env: VecEnv,
+    obs_dim: u32,
+    num_actions: u32,
+    progress: Progress,
+    buffers: HashMap<Buf, GpuBuffer<f32>>,
+    config_buffer: wgpu::Buffer,
+    pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
+    bind_groups: HashMap<(Family, Vec<Buf>), wgpu::BindGroup>,
+    /// Statistics accumulated by the last update (before any readback).
+    pending_stats: bool,
+}
+
+impl Trainer {
+    /// Allocate everything for `agents` agents on `env`, initialise the weights and reset
+    /// the envs.
+    pub fn new(gpu: &Gpu, env: Arc<dyn Env>, agents: u32, config: TrainConfig) -> Result<Trainer> {
+        config.check()?;
+        let spec = env.spec();
+        if agents == 0 {
+            return Err(Error::invalid("agents", "there must be at least 1"));
+        }
+        let limits = gpu.limits();
+        let max_groups = limits.max_compute_workgroups_per_dimension;
+        if agents > max_groups {
+            return Err(Error::OverLimit {
+                what: format!("{agents} agents"),
+                needed: agents as u64,
+                limit: "max_compute_workgroups_per_dimension",
+                allowed: max_groups as u64,
+                adapter: gpu.adapter_name().to_string(),
+            });
+        }
+        let batch = agents
+            .checked_mul(config.envs)
+            .ok_or_else(|| Error::invalid("agents x envs", "too many envs"))?;
+        let net = PolicyNet::new(
+            spec.obs_dim,
+            spec.num_actions,
+            &config.network.hidden,
+            config.network.activation,
+        )?;
+        let vec_env = VecEnv::new(gpu, env, VecEnvConfig::new(batch, config.seed))?;
+        let config_buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("learner configs"),
+            size: 64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut trainer = Trainer {
+            gpu: gpu.clone(),
+            agents,
+            net,
+            obs_dim: spec.obs_dim,
+            num_actions: spec.num_actions,
+            vec_env,
+            progress: Progress::default(),
+            buffers: HashMap::new(),
+            config_buffer,
+            pipelines: HashMap::new(),
+            bind_groups: HashMap::new(),
+            pending_stats: false,
+            config,
+        };
+        trainer.allocate()?;
+        trainer.build_kernels()?;
+        let weights: Vec<f32> = (0..agents)
+            .flat_map(|a| trainer.net.init(init_key(trainer.config.seed, a)))
+            .collect();
+        trainer.buffers[&Buf::Weights].write(gpu, &weights)?;
+        Ok(trainer)
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+    pub fn agents(&self) -> u32 {
+        self.agents
+    }
+    pub fn net(&self) -> &PolicyNet {
+        &self.net
+    }
+    pub fn progress(&self) -> Progress {
+        self.progress
+    }
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+    pub fn env(&self) -> &dyn Env {
+        self.vec_env.env()
+    }
+    /// Env-steps per update, all agents together.
+    pub fn steps_per_update(&self) -> u64 {
+        self.agents as u64 * self.config.samples() as u64
+    }
+
+    fn minibatch(&self) -> u32 {
+        self.config.minibatch()
+    }
+
+    fn chunks(&self) -> u32 {
+        self.minibatch().div_ceil(GRAD_CHUNK)
+    }
+
+    fn allocate(&mut self) -> Result<()> {
+        let a = self.agents as usize;
+        let p = self.net.params() as usize;
+        let e = self.config.envs as usize;
+        let n = self.config.samples() as usize;
+        let m = self.minibatch() as usize;
+        let heads = self.num_actions as usize + 1;
+        let mut sizes: Vec<(Buf, usize, &str)> = vec![
+            (Buf::Weights, a * p, "the weights"),
+            (Buf::AdamM, a * p, "Adam's first moments"),
+            (Buf::AdamV, a * p, "Adam's second moments"),
+            (Buf::Grads, a * p, "the gradients"),
+            (
+                Buf::Parts,
+                a * p * self.chunks() as usize,
+                "the gradient chunks",
+            ),
+            (Buf::EnvStats, a * e * 4, "the env statistics"),
+            (Buf::Traj, a * n * 8, "the trajectories"),
+            (
+                Buf::TrajObs,
+                a * n * self.obs_dim as usize,
+                "the trajectory observations",
+            ),
+            (
+                Buf::MbX,
+                a * m * self.obs_dim as usize,
+                "the minibatch observations",
+            ),
+            (Buf::MbIndex, a * m, "the minibatch indices"),
+            (Buf::Heads, a * m * heads, "the network outputs"),
+            (Buf::DHeads, a * m * heads, "the output gradients"),
+            (Buf::Terms, a * m * TERMS as usize, "the loss terms"),
+            (Buf::Scratch, a * SCRATCH as usize, "the minibatch moments"),
+            (Buf::AgentStats, a * STATS as usize, "the agent statistics"),
+            (Buf::ClipScale, a, "the clip factors"),
+            (Buf::Flags, a, "the divergence flags"),
+        ];
+        let widest = *self.config.network.hidden.iter().max().expect("checked") as usize;
+        for (net, mlp) in [&self.net.actor, &self.net.critic].into_iter().enumerate() {
+            for l in 0..mlp.layers() - 1 {
+                sizes.push((
+                    Buf::Hidden(net, l),
+                    a * m * mlp.dims[l + 1] as usize,
+                    "the activations",
+                ));
+            }
+        }
+        for k in 0..2 {
+            sizes.push((Buf::Delta(k), a * m * widest, "the activation gradients"));
+        }
+        for (buf, len, what) in sizes {
+            self.buffers
+                .insert(buf, GpuBuffer::zeroed(&self.gpu, what, len)?);
+        }
+        Ok(())
+    }
+
+    fn buffer(&self, buf: Buf) -> &wgpu::Buffer {
+        &self.buffers[&buf].buffer
+    }
+
+    /// Compile every kernel the update uses and bind every buffer combination once.
+    fn build_kernels(&mut self) -> Result<()> {
+        let plan = self.plan();
+        let slots = plan.len();
+        self.config_buffer = self.gpu.scoped("allocating the learner configs", || {
+            self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("learner configs"),
+                size: (slots * CONFIG_SLOT) as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        })?;
+        let nn = Composed::new(&[
+            Part::new(
+                "<generated prelude>",
+                const_prelude(&[("NN_MAX", self.net.max_width())]),
+            ),
+            Part::new("shaders/nn.wgsl", NN_WGSL),
+        ])?;
+        let reduce = Composed::new(&[Part::new("shaders/reduce.wgsl", REDUCE_WGSL)])?;
+        let mut ppo_prelude =
+            const_prelude(&[("OBS_DIM", self.obs_dim), ("NUM_ACTIONS", self.num_actions)]);
+        ppo_prelude.push_str(&rng::wgsl_prelude());
+        let ppo = Composed::new(&[
+            Part::new("<generated prelude>", ppo_prelude),
+            Part::new(RNG_WGSL.0, RNG_WGSL.1),
+            Part::new("shaders/ppo.wgsl", PPO_WGSL),
+        ])?;
+        let adam = Composed::new(&[Part::new("shaders/adam.wgsl", ADAM_WGSL)])?;
+        let rollout = driver::compose_with(
+            self.vec_env.env(),
+            Driver::PolicyRollout,
+            self.vec_env.specialized_for(),
+            &self.net.wgsl_prelude(),
+            &[Part::new("shaders/policy.wgsl", POLICY_WGSL)],
+        )?;
+        let rollout_layout = Driver::PolicyRollout.bind_group_layout(&self.gpu);
+        let layouts: HashMap<Family, wgpu::BindGroupLayout> = [
+            (Family::Nn, storage_layout(&self.gpu, 4)),
+            (Family::Reduce, storage_layout(&self.gpu, 2)),
+            (
+                Family::Ppo,
+                storage_layout(&self.gpu, PPO_BINDS.len() as u32),
+            ),
+            (
+                Family::Adam,
+                storage_layout(&self.gpu, ADAM_BINDS.len() as u32),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        for d in &plan {
+            let family = d.kernel.family();
+            if !self.pipelines.contains_key(&d.kernel) {
+                let (module, wg) = match d.kernel {
+                    Kernel::PolicyRollout => (&rollout, self.rollout_wg()),
+                    Kernel::MatmulOuter { wg } => (&nn, wg),
+                    Kernel::MatmulRows => (&nn, WG),
+                    Kernel::ColumnSums => (&reduce, WG),
+                    Kernel::Gae | Kernel::Gather | Kernel::Loss => (&ppo, WG),
+                    Kernel::SumChunks | Kernel::GradNorm | Kernel::Adam => (&adam, WG),
+                };
+                let layout = layouts.get(&family).unwrap_or(&rollout_layout);
+                let pipeline = module.pipeline(&self.gpu, d.kernel.entry(), wg, layout)?;
+                self.pipelines.insert(d.kernel, pipeline);
+            }
+            let key = (family, d.binds.clone());
+            if !self.bind_groups.contains_key(&key) {
+                let group = if family == Family::Rollout {
+                    let [_, tables, params, states] = self.vec_env.driver_buffers();
+                    let storage: Vec<&wgpu::Buffer> = std::iter::once(params)
+                        .chain(std::iter::once(states))
+                        .chain(d.binds.iter().map(|&b| self.buffer(b)))
+                        .collect();
+                    vec_env::bind(
+                        &self.gpu,
+                        &rollout_layout,
+                        [&self.config_buffer, tables],
+                        &storage,
+                    )
+                } else {
+                    self.bind_storage(&layouts[&family], d.config.len(), &d.binds)
+                };
+                self.bind_groups.insert(key, group);
+            }
+        }
+        Ok(())
+    }
+
+    fn bind_storage(
+        &self,
+        layout: &wgpu::BindGroupLayout,
+        config_size: usize,
+        binds: &[Buf],
+    ) -> wgpu::BindGroup {
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &self.config_buffer,
+                offset: 0,
+                size: wgpu::BufferSize::new(config_size as u64),
+            }),
+        }];
+        for (k, &b) in binds.iter().enumerate() {
+            entries.push(wgpu::BindGroupEntry {
+                binding: 1 + k as u32,
+                resource: self.buffer(b).as_entire_binding(),
+            });
+        }
+        self.gpu
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("wgym learner"),
+                layout,
+                entries: &entries,
+            })
+    }
+
+    fn rollout_wg(&self) -> u32 {
+        self.config.envs.next_power_of_two().clamp(8, WG)
+    }
+
+    /// Every dispatch of the next update, in order, with its config.
+    fn plan(&self) -> Vec<Dispatch> {
+        let c = &self.config;
+        let a = self.agents;
+        let e = c.envs;
+        let m = self.minibatch();
+        let update = self.progress.update;
+        let mut plan = Vec::new();
+
+        let mut rollout_cfg: DriverConfig = self.vec_env.step_config(self.progress.step_count);
+        rollout_cfg.num_steps = c.steps;
+        rollout_cfg.envs_per_agent = e;
+        plan.push(Dispatch::new(
+            Kernel::PolicyRollout,
+            &[Buf::EnvStats, Buf::Weights, Buf::Traj, Buf::TrajObs],
+            [e.div_ceil(self.rollout_wg()), a, 1],
+            &rollout_cfg,
+        ));
+        // Returns and episode counts of the rollout into the agent statistics.
+        plan.push(column_sums(
+            Buf::EnvStats,
+            Buf::AgentStats,
+            2,
+            a,
+            ReduceConfig {
+                rows: e,
+                x_off: 1,
+                x_agent: e * 4,
+                x_row: 4,
+                out_off: STAT_RETURN_SUM,
+                out_agent: STATS,
+                accumulate: 0,
+                _pad: 0,
+            },
+        ));
+        let mut ppo_cfg = PpoConfig {
+            key: [0, 0],
+            envs: e,
+            steps: c.steps,
+            minibatch: m,
+            first: 0,
+            gamma: c.gamma,
+            gae_lambda: c.gae_lambda,
+            clip: c.clip,
+            value_clip: c.value_clip,
+            vf_coef: c.vf_coef,
+            ent_coef: c.ent_coef,
+            algo: match c.algo {
+                Algo::Ppo => ppo::ALGO_PPO,
+                Algo::A2c => ppo::ALGO_A2C,
+            },
+            normalize: c.normalize_advantages as u32,
+            _pad: [0; 2],
+        };
+        plan.push(Dispatch::new(
+            Kernel::Gae,
+            &PPO_BINDS,
+            [e.div_ceil(WG), a, 1],
+            &ppo_cfg,
+        ));
+
+        let lr = learning_rate(c, update);
+        for epoch in 0..c.epochs {
+            ppo_cfg.key = permutation_key(c.seed, update, epoch);
+            for minibatch in 0..c.minibatches {
+                ppo_cfg.first = minibatch * m;
+                let samples = [m.div_ceil(WG), 1, a];
+                plan.push(Dispatch::new(Kernel::Gather, &PPO_BINDS, samples, &ppo_cfg));
+                plan.push(column_sums(
+                    Buf::Terms,
+                    Buf::Scratch,
+                    2,
+                    a,
+                    ReduceConfig {
+                        rows: m,
+                        x_off: TERM_ADV,
+                        x_agent: m * TERMS,
+                        x_row: TERMS,
+                        out_off: 0,
+                        out_agent: SCRATCH,
+                        accumulate: 0,
+                        _pad: 0,
+                    },
+                ));
+                for net in 0..2 {
+                    self.forward(net, &mut plan);
+                }
+                plan.push(Dispatch::new(Kernel::Loss, &PPO_BINDS, samples, &ppo_cfg));
+                plan.push(column_sums(
+                    Buf::Terms,
+                    Buf::AgentStats,
+                    LOSS_TERMS,
+                    a,
+                    ReduceConfig {
+                        rows: m,
+                        x_off: 0,
+                        x_agent: m * TERMS,
+                        x_row: TERMS,
+                        out_off: 0,
+                        out_agent: STATS,
+                        accumulate: 1,
+                        _pad: 0,
+                    },
+                ));
+                for net in 0..2 {
+                    self.backward(net, &mut plan);
+                }
+                let t = (update * c.epochs + epoch) * c.minibatches + minibatch + 1;
+                let adam = AdamConfig {
+                    params: self.net.params(),
+                    chunks: self.chunks(),
+                    lr,
+                    beta1: c.adam_beta1,
+                    beta2: c.adam_beta2,
+                    eps: c.adam_eps,
+                    bias1: (1.0 - (c.adam_beta1 as f64).powi(t as i32)) as f32,
+                    bias2: (1.0 - (c.adam_beta2 as f64).powi(t as i32)) as f32,
+                    max_grad_norm: c.max_grad_norm,
+                    stats_stride: STATS,
+                    grad_norm_slot: STAT_GRAD_NORM,
+                    _pad: 0,
+                };
+                let per_param = [self.net.params().div_ceil(WG), 1, a];
+                plan.push(Dispatch::new(
+                    Kernel::SumChunks,
+                    &ADAM_BINDS,
+                    per_param,
+                    &adam,
+                ));
+                plan.push(Dispatch::new(
+                    Kernel::GradNorm,
+                    &ADAM_BINDS,
+                    [1, 1, a],
+                    &adam,
+                ));
+                plan.push(Dispatch::new(Kernel::Adam, &ADAM_BINDS, per_param, &adam));
+            }
+        }
+        plan
+    }
+
+    /// Where layer `l` of `net` reads its input and writes its output, and its weights.
+    fn layer_views(&self, net: usize, l: usize) -> LayerViews {
+        let mlp = if net == 0 {
+            &self.net.actor
+        } else {
+            &self.net.critic
+        };
+        let m = self.minibatch();
+        let heads = self.num_actions + 1;
+        let (n_in, n_out, offset) = mlp.layer(l);
+        let net_offset = if net == 0 {
+            0
+        } else {
+            self.net.critic_offset()
+        };
+        let (input_buf, input) = if l == 0 {
+            (Buf::MbX, View::rows(0, m * n_in, n_in))
+        } else {
+            (Buf::Hidden(net, l - 1), View::rows(0, m * n_in, n_in))
+        };
+        let last = l + 1 == mlp.layers();
+        let (output_buf, output, delta_buf) = if last {
+            let column = if net == 0 { 0 } else { self.num_actions };
+            let view = View {
+                off: column,
+                agent: m * heads,
+                row: heads,
+                col: 1,
+            };
+            (Buf::Heads, view, Buf::DHeads)
+        } else {
+            // Ping-pong so a layer's input gradient never overwrites its output gradient.
+            let depth = mlp.layers() - 2 - l;
+            (
+                Buf::Hidden(net, l),
+                View::rows(0, m * n_out, n_out),
+                Buf::Delta(depth % 2),
+            )
+        };
+        LayerViews {
+            n_in,
+            n_out,
+            weights: View {
+                off: net_offset + offset,
+                agent: self.net.params(),
+                row: n_out,
+                col: 1,
+            },
+            input_buf,
+            input,
+            output_buf,
+            output,
+            delta_buf,
+            last,
+        }
+    }
+
+    fn forward(&self, net: usize, plan: &mut Vec<Dispatch>) {
+        let mlp = if net == 0 {
+            &self.net.actor
+        } else {
+            &self.net.critic
+        };
+        let m = self.minibatch();
+        for l in 0..mlp.layers() {
+            let v = self.layer_views(net, l);
+            let epilogue = match (v.last, self.net.activation) {
+                (true, _) => Epilogue::None,
+                (false, Activation::Tanh) => Epilogue::Tanh,
+                (false, Activation::Relu) => Epilogue::Relu,
+            };
+            let cfg = MatmulConfig::rows(
+                m, v.n_out, v.n_in, v.input, v.weights, v.output, true, epilogue, v.output,
+            );
+            plan.push(Dispatch::new(
+                Kernel::MatmulRows,
+                &[v.input_buf, Buf::Weights, v.output_buf, v.output_buf],
+                [m.div_ceil(WG), 1, self.agents],
+                &cfg,
+            ));
+        }
+    }
+
+    fn backward(&self, net: usize, plan: &mut Vec<Dispatch>) {
+        let mlp = if net == 0 {
+            &self.net.actor
+        } else {
+            &self.net.critic
+        };
+        let m = self.minibatch();
+        let chunks = self.chunks();
+        for l in (0..mlp.layers()).rev() {
+            let v = self.layer_views(net, l);
+            // The gradient of this layer's output (heads for the last layer).
+            let delta = if v.last {
+                v.output
+            } else {
+                View::rows(0, m * v.n_out, v.n_out)
+            };
+            // dW^T[r][j] = sum_k delta[k][r] input[k][j], with the bias as a ones column.
+            let grads = View {
+                off: v.weights.off,
+                agent: chunks * self.net.params(),
+                row: 1,
+                col: v.n_out,
+            };
+            let cfg = MatmulConfig::outer(
+                v.n_out,
+                v.n_in,
+                m,
+                delta.t(),
+                v.input,
+                grads,
+                true,
+                GRAD_CHUNK,
+                self.net.params(),
+            );
+            let wg = v.n_out.next_power_of_two().clamp(8, WG);
+            plan.push(Dispatch::new(
+                Kernel::MatmulOuter { wg },
+                &[v.delta_buf, v.input_buf, Buf::Parts, Buf::Parts],
+                [v.n_out.div_ceil(wg), chunks, self.agents],
+                &cfg,
+            ));
+            if l > 0 {
+                // The input gradient: delta W^T times the activation's derivative.
+                let below = self.layer_views(net, l - 1);
+                let epilogue = match self.net.activation {
+                    Activation::Tanh => Epilogue::TimesTanhDerivative,
+                    Activation::Relu => Epilogue::TimesReluDerivative,
+                };
+                let d_input = View::rows(0, m * v.n_in, v.n_in);
+                let cfg = MatmulConfig::rows(
+                    m,
+                    v.n_in,
+                    v.n_out,
+                    delta,
+                    v.weights.t(),
+                    d_input,
+                    false,
+                    epilogue,
+                    v.input,
+                );
+                plan.push(Dispatch::new(
+                    Kernel::MatmulRows,
+                    &[v.delta_buf, Buf::Weights, below.delta_buf, v.input_buf],
+                    [m.div_ceil(WG), 1, self.agents],
+                    &cfg,
+                ));
+            }
+        }
+    }
+
+    /// One update: a rollout of `steps` steps in every env, then the epochs of minibatch
+    /// steps. One submission; nothing is read back.
+    pub fn update(&mut self) -> Result<()> {
+        if self.progress.update >= self.config.updates {
+            return Err(Error::invalid(
+                "update",
+                format!("the run is over ({} updates done)", self.config.updates),
+            ));
+        }
+        let plan = self.plan();
+        let mut bytes = vec![0u8; plan.len() * CONFIG_SLOT];
+        for (k, d) in plan.iter().enumerate() {
+            bytes[k * CONFIG_SLOT..k * CONFIG_SLOT + d.config.len()].copy_from_slice(&d.config);
+        }
+        self.gpu.scoped("a training update", || {
+            self.gpu.queue.write_buffer(&self.config_buffer, 0, &bytes);
+            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+            encoder.clear_buffer(self.buffer(Buf::AgentStats), 0, None);
+            encoder.clear_buffer(self.buffer(Buf::Flags), 0, None);
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                for (k, d) in plan.iter().enumerate() {
+                    pass.set_pipeline(&self.pipelines[&d.kernel]);
+                    let group = &self.bind_groups[&(d.kernel.family(), d.binds.clone())];
+                    pass.set_bind_group(0, group, &[(k * CONFIG_SLOT) as u32]);
+                    pass.dispatch_workgroups(d.groups[0], d.groups[1], d.groups[2]);
+                }
+            }
+            self.gpu.queue.submit([encoder.finish()]);
+        })?;
+        self.progress.update += 1;
+        self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
+        self.vec_env.set_step_count(self.progress.step_count);
+        self.pending_stats = true;
+        Ok(())
+    }
+
+    /// Bytes [`Trainer::stats`] reads back: the whole host-device traffic of an update.
+    pub fn readback_bytes(&self) -> u64 {
+        self.agents as u64 * (STATS as u64 * 4 + 4)
+    }
+
+    /// The statistics of the last update, per agent; an error if any agent's losses,
+    /// gradient norm or weights stopped being finite.
+    pub fn stats(&mut self) -> Result<Vec<AgentStats>> {
+        let raw = self.buffers[&Buf::AgentStats].read(&self.gpu)?;
+        let flags: Vec<u32> =
+            bytemuck::cast_slice(&self.buffers[&Buf::Flags].read(&self.gpu)?).to_vec();
+        let c = &self.config;
+        let minibatch_steps = (c.epochs * c.minibatches) as f32;
+        let update = self.progress.update;
+        let mut stats = Vec::with_capacity(self.agents as usize);
+        for (agent, (s, &flag)) in raw.chunks(STATS as usize).zip(&flags).enumerate() {
+            let diverged = |what: &str| Error::NonFinite {
+                update,
+                agent: agent as u32,
+                what: what.to_string(),
+            };
+            if flag & FLAG_WEIGHTS != 0 {
+                return Err(diverged("a weight"));
+            }
+            if flag & FLAG_GRAD != 0 {
+                return Err(diverged("the gradient norm"));
+            }
+            let names = [
+                "the policy loss",
+                "the value loss",
+                "the entropy",
+                "the approx KL",
+            ];
+            if let Some(k) = (0..4).find(|&k| !s[k].is_finite()) {
+                return Err(diverged(names[k]));
+            }
+            let episodes = s[STAT_RETURN_SUM as usize + 1];
+            stats.push(AgentStats {
+                policy_loss: s[0] / minibatch_steps,
+                value_loss: s[1] / minibatch_steps,
+                entropy: s[2] / minibatch_steps,
+                approx_kl: s[3] / minibatch_steps,
+                clip_frac: s[4] / minibatch_steps,
+                grad_norm: s[STAT_GRAD_NORM as usize] / minibatch_steps,
+                mean_return: s[STAT_RETURN_SUM as usize] / episodes,
+                episodes,
+            });
+        }
+        self.pending_stats = false;
+        Ok(stats)
+    }
+
+    /// Every agent's weights, [agent][params].
+    pub fn weights(&self) -> Result<Vec<f32>> {
+        self.buffers[&Buf::Weights].read(&self.gpu)
+    }
+
+    /// Replace every agent's weights (e.g. to evaluate a checkpoint).
+    pub fn set_weights(&mut self, weights: &[f32]) -> Result<()> {
+        self.buffers[&Buf::Weights].write(&self.gpu, weights)
+    }
+
+    /// The last rollout's records, [agent][env][step].
+    pub fn trajectory(&self) -> Result<Vec<TrajStep>> {
+        let words = self.buffers[&Buf::Traj].read(&self.gpu)?;
+        Ok(bytemuck::pod_collect_to_vec(&words))
+    }
+
+    /// The last rollout's observations, [agent][env][step][obs].
+    pub fn trajectory_obs(&self) -> Result<Vec<f32>> {
+        self.buffers[&Buf::TrajObs].read(&self.gpu)
+    }
+
+    pub fn env_stats(&self) -> Result<Vec<EnvStats>> {
+        let words = self.buffers[&Buf::EnvStats].read(&self.gpu)?;
+        Ok(bytemuck::pod_collect_to_vec(&words))
+    }
+
+    /// The envs' params as the kernels see them (one struct, or one per env).
+    pub fn env_params(&self) -> Result<Vec<u8>> {
+        self.vec_env.params()
+    }
+
+    /// The env states, as bytes.
+    pub fn env_states(&self) -> Result<Vec<u8>> {
+        self.vec_env.states()
+    }
+
+    /// Everything a checkpoint holds, as named byte blobs.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let read = |b: Buf| -> Result<Vec<u8>> {
+            Ok(bytemuck::cast_slice(&self.buffers[&b].read(&self.gpu)?).to_vec())
+        };
+        Ok(Snapshot {
+            progress: self.progress,
+            weights: read(Buf::Weights)?,
+            adam_m: read(Buf::AdamM)?,
+            adam_v: read(Buf::AdamV)?,
+            env_stats: read(Buf::EnvStats)?,
+            env_states: self.vec_env.states()?,
+        })
+    }
+
+    /// Continue from a snapshot of a trainer built with the same env, agents and config.
+    pub fn restore(&mut self, s: &Snapshot) -> Result<()> {
+        let write = |b: Buf, bytes: &[u8], what: &str| -> Result<()> {
+            let buffer = &self.buffers[&b];
+            if bytes.len() != buffer.len() * 4 {
+                return Err(Error::invalid(
+                    "checkpoint",
+                    format!(
+                        "{what}: {} bytes, expected {}",
+                        bytes.len(),
+                        buffer.len() * 4
+                    ),
+                ));
+            }
+            buffer.write(&self.gpu, &bytemuck::pod_collect_to_vec::<u8, f32>(bytes))
+        };
+        write(Buf::Weights, &s.weights, "weights")?;
+        write(Buf::AdamM, &s.adam_m, "Adam moments")?;
+        write(Buf::AdamV, &s.adam_v, "Adam moments")?;
+        write(Buf::EnvStats, &s.env_stats, "env statistics")?;
+        self.vec_env.write_states(&s.env_states)?;
+        self.progress = s.progress;
+        self.vec_env.set_step_count(s.progress.step_count);
+        Ok(())
+    }
+}
+
+/// The state of a run, as bytes (see `learn::checkpoint`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub progress: Progress,
+    pub weights: Vec<u8>,
+    pub adam_m: Vec<u8>,
+    pub adam_v: Vec<u8>,
+    pub env_stats: Vec<u8>,
+    pub env_states: Vec<u8>,
+}
+
+struct LayerViews {
+    n_in: u32,
+    n_out: u32,
+    weights: View,
+    input_buf: Buf,
+    input: View,
+    output_buf: Buf,
+    output: View,
+    delta_buf: Buf,
+    last: bool,
+}
+
+fn column_sums(x: Buf, out: Buf, columns: u32, agents: u32, cfg: ReduceConfig) -> Dispatch {
+    Dispatch::new(Kernel::ColumnSums, &[x, out], [columns, agents, 1], &cfg)
+}
+
+/// Bind group layout: a config uniform (dynamic offset) and `n` read-write storage buffers.
+fn storage_layout(gpu: &Gpu, n: u32) -> wgpu::BindGroupLayout {
+    let mut entries = vec![layout_entry(0, wgpu::BufferBindingType::Uniform, true)];
+    for k in 0..n {
+        let rw = wgpu::BufferBindingType::Storage { read_only: false };
+        entries.push(layout_entry(1 + k, rw, false));
+    }
+    gpu.device
+        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("wgym learner"),
+            entries: &entries,
+        })
+}
+
+/// Key of agent `agent`'s initial weights.
+pub fn init_key(seed: u32, agent: u32) -> Key {
+    rng::fold(rng::fold(rng::key(seed), 3), agent)
+}
+
+/// Key of the minibatch permutation of (update, epoch); the kernel folds in the agent.
+pub fn permutation_key(seed: u32, update: u32, epoch: u32) -> Key {
+    rng::fold(rng::fold(rng::fold(rng::key(seed), 4), update), epoch)
+}
+
+/// The learning rate of update `update`: linear decay to 0 over the run when annealing.
+pub fn learning_rate(c: &TrainConfig, update: u32) -> f32 {
+    if c.anneal_lr {
+        c.lr * (1.0 - update as f32 / c.updates as f32)
+    } else {
+        c.lr
+    }
+}

@@ -1,0 +1,415 @@
+//! The CPU twin of a whole training update: the policy rollout, GAE, the minibatch
+//! permutation, forward and backward passes per sample, the loss, gradient clipping and
+//! Adam. Plain loops over samples rather than the kernels' matrix views, so the tests
+//! check the kernels' plumbing (strides, offsets, chunks) too, not only their arithmetic.
+
+use super::adam::{self, AdamConfig};
+use super::config::{Algo, TrainConfig};
+use super::net::{Activation, Mlp, PolicyNet};
+use super::ppo::{self, EnvStats, PpoConfig, TrajStep, LOSS_TERMS};
+use super::trainer::{learning_rate, permutation_key, STATS};
+use crate::driver::keys::{self, KEY_ACTION, KEY_RESET, KEY_STEP};
+use crate::env::Env;
+use crate::rng;
+
+/// Twin of `sample_categorical` in `shaders/policy.wgsl`: (action, log-prob, distance of
+/// the target from the nearest CDF boundary, relative to the total).
+pub fn sample_categorical(logits: &[f32], u: f32) -> (u32, f32, f32) {
+    let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let total: f32 = logits.iter().map(|l| (l - top).exp()).sum();
+    let target = u * total;
+    let (mut action, mut cdf, mut margin) = (0u32, 0.0f32, f32::INFINITY);
+    for l in &logits[..logits.len() - 1] {
+        cdf += (l - top).exp();
+        action += (cdf <= target) as u32;
+        margin = margin.min((cdf - target).abs() / total);
+    }
+    (action, logits[action as usize] - top - total.ln(), margin)
+}
+
+/// What the policy rollout starts from and produces.
+pub struct Rollout {
+    /// Env states, concatenated bytes, [agent][env].
+    pub states: Vec<u8>,
+    pub env_stats: Vec<EnvStats>,
+    /// [agent][env][step].
+    pub traj: Vec<TrajStep>,
+    /// [agent][env][step][obs].
+    pub traj_obs: Vec<f32>,
+}
+
+/// Twin of `policy_rollout`. Where the draw lands within `1e-4` of a CDF boundary, float
+/// differences may pick the neighbouring action; there the action in `hint` (the GPU's)
+/// is followed so the trajectories stay comparable.
+#[allow(clippy::too_many_arguments)]
+pub fn rollout(
+    env: &dyn Env,
+    net: &PolicyNet,
+    weights: &[f32],
+    params: &[u8],
+    seed: u32,
+    step: u32,
+    steps: u32,
+    envs_per_agent: u32,
+    start: &mut Rollout,
+    hint: Option<&[TrajStep]>,
+) {
+    let spec = env.spec();
+    let (obs_dim, state_size, params_size) =
+        (spec.obs_dim as usize, env.state_size(), env.params_size());
+    let batch = start.env_stats.len();
+    let per_env = params.len() > params_size;
+    let p_count = net.params() as usize;
+    let root = keys::step_root(seed);
+    start.traj = vec![TrajStep::default(); batch * steps as usize];
+    start.traj_obs = vec![0.0; batch * steps as usize * obs_dim];
+    let mut obs = vec![0.0f32; obs_dim];
+    for i in 0..batch {
+        let agent = i / envs_per_agent as usize;
+        let w = &weights[agent * p_count..(agent + 1) * p_count];
+        let p = if per_env {
+            &params[i * params_size..(i + 1) * params_size]
+        } else {
+            params
+        };
+        let mut s = start.states[i * state_size..(i + 1) * state_size].to_vec();
+        let stats = &mut start.env_stats[i];
+        stats.return_sum = 0.0;
+        stats.episodes = 0.0;
+        let observe = |s: &[u8], obs: &mut [f32]| {
+            obs.fill(0.0);
+            env.observe_bytes(s, p, obs);
+        };
+        for t in 0..steps {
+            let record = i * steps as usize + t as usize;
+            let t_key = keys::step_key(root, i as u32, step.wrapping_add(t));
+            observe(&s, &mut obs);
+            start.traj_obs[record * obs_dim..(record + 1) * obs_dim].copy_from_slice(&obs);
+            let (logits, value) = net.forward(w, &obs);
+            let u = rng::uniform(rng::fold(t_key, KEY_ACTION), 0);
+            let (mut action, mut log_prob, margin) = sample_categorical(&logits, u);
+            if let Some(h) = hint.filter(|_| margin < 1e-4) {
+                action = h[record].action;
+                let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let total: f32 = logits.iter().map(|l| (l - top).exp()).sum();
+                log_prob = logits[action as usize] - top - total.ln();
+            }
+            let out = env.step_bytes(rng::fold(t_key, KEY_STEP), &s, action, p);
+            stats.episode_return += out.reward;
+            let mut final_value = 0.0;
+            if out.truncated {
+                observe(&out.state, &mut obs);
+                final_value = net.forward(w, &obs).1;
+            }
+            start.traj[record] = TrajStep {
+                action,
+                log_prob,
+                value,
+                reward: out.reward,
+                flags: out.terminated as u32 | (out.truncated as u32) << 1,
+                final_value,
+                advantage: 0.0,
+                ret: 0.0,
+            };
+            s = out.state;
+            if out.terminated || out.truncated {
+                stats.return_sum += stats.episode_return;
+                stats.episodes += 1.0;
+                stats.episode_return = 0.0;
+                s = env.reset_bytes(rng::fold(t_key, KEY_RESET), p);
+            }
+        }
+        observe(&s, &mut obs);
+        stats.last_value = net.forward(w, &obs).1;
+        start.states[i * state_size..(i + 1) * state_size].copy_from_slice(&s);
+    }
+}
+
+/// Activations of every layer for one input, input first.
+fn activations(mlp: &Mlp, activation: Activation, w: &[f32], input: &[f32]) -> Vec<Vec<f32>> {
+    let mut out = vec![input.to_vec()];
+    for l in 0..mlp.layers() {
+        let (n_in, n_out, offset) = mlp.layer(l);
+        let (n_in, n_out, wl) = (n_in as usize, n_out as usize, &w[offset as usize..]);
+        let x = out.last().unwrap();
+        let y = (0..n_out)
+            .map(|j| {
+                let acc = (0..n_in).fold(wl[n_in * n_out + j], |acc, i| {
+                    x[i].mul_add(wl[i * n_out + j], acc)
+                });
+                if l + 1 < mlp.layers() {
+                    activation.apply(acc)
+                } else {
+                    acc
+                }
+            })
+            .collect();
+        out.push(y);
+    }
+    out
+}
+
+/// Add one sample's weight gradient to `grads`, given the gradient of the MLP's output.
+fn backward(
+    mlp: &Mlp,
+    activation: Activation,
+    w: &[f32],
+    acts: &[Vec<f32>],
+    d_out: &[f32],
+    grads: &mut [f32],
+) {
+    let mut delta = d_out.to_vec();
+    for l in (0..mlp.layers()).rev() {
+        let (n_in, n_out, offset) = mlp.layer(l);
+        let (n_in, n_out, o) = (n_in as usize, n_out as usize, offset as usize);
+        for i in 0..n_in {
+            for j in 0..n_out {
+                grads[o + i * n_out + j] += acts[l][i] * delta[j];
+            }
+        }
+        for j in 0..n_out {
+            grads[o + n_in * n_out + j] += delta[j];
+        }
+        if l > 0 {
+            delta = (0..n_in)
+                .map(|i| {
+                    let s: f32 = (0..n_out).map(|j| delta[j] * w[o + i * n_out + j]).sum();
+                    s * activation.derivative_at_output(acts[l][i])
+                })
+                .collect();
+        }
+    }
+}
+
+/// The PPO/A2C kernel config of a training config (key and minibatch position unset).
+pub fn ppo_config(c: &TrainConfig) -> PpoConfig {
+    PpoConfig {
+        key: [0, 0],
+        envs: c.envs,
+        steps: c.steps,
+        minibatch: c.minibatch(),
+        first: 0,
+        gamma: c.gamma,
+        gae_lambda: c.gae_lambda,
+        clip: c.clip,
+        value_clip: c.value_clip,
+        vf_coef: c.vf_coef,
+        ent_coef: c.ent_coef,
+        algo: match c.algo {
+            Algo::Ppo => ppo::ALGO_PPO,
+            Algo::A2c => ppo::ALGO_A2C,
+        },
+        normalize: c.normalize_advantages as u32,
+        _pad: [0; 2],
+    }
+}
+
+/// The learner half of update `update` for every agent, from a rollout's records: GAE
+/// (written into `traj`), then the epochs of minibatch steps on `weights`, `m` and `v`.
+/// Returns each agent's raw statistics as the kernels accumulate them.
+#[allow(clippy::too_many_arguments)]
+pub fn learn(
+    c: &TrainConfig,
+    net: &PolicyNet,
+    update: u32,
+    traj: &mut [TrajStep],
+    traj_obs: &[f32],
+    env_stats: &[EnvStats],
+    weights: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) -> Vec<[f32; STATS as usize]> {
+    let mut cfg = ppo_config(c);
+    let (steps, samples, mb) = (
+        c.steps as usize,
+        c.samples() as usize,
+        c.minibatch() as usize,
+    );
+    for (env, stats) in env_stats.iter().enumerate() {
+        ppo::gae(
+            &cfg,
+            &mut traj[env * steps..(env + 1) * steps],
+            stats.last_value,
+        );
+    }
+    let agents = env_stats.len() / c.envs as usize;
+    let p = net.params() as usize;
+    let obs_dim = net.actor.dims[0] as usize;
+    let critic_offset = net.critic_offset() as usize;
+    let lr = learning_rate(c, update);
+    let mut out = vec![[0.0f32; STATS as usize]; agents];
+    for (agent, stats) in out.iter_mut().enumerate() {
+        let w = &mut weights[agent * p..(agent + 1) * p];
+        let (am, av) = (
+            &mut m[agent * p..(agent + 1) * p],
+            &mut v[agent * p..(agent + 1) * p],
+        );
+        for epoch in 0..c.epochs {
+            cfg.key = rng::fold(permutation_key(c.seed, update, epoch), agent as u32);
+            for minibatch in 0..c.minibatches {
+                let rows: Vec<usize> = (0..mb)
+                    .map(|r| {
+                        agent * samples
+                            + ppo::permute(
+                                cfg.key,
+                                samples as u32,
+                                (minibatch as usize * mb + r) as u32,
+                            ) as usize
+                    })
+                    .collect();
+                let (sum, sum_sq) = rows.iter().fold((0.0f32, 0.0f32), |(s, q), &i| {
+                    let a = traj[i].advantage;
+                    (s + a, q + a * a)
+                });
+                let mut grads = vec![0.0f32; p];
+                for &i in &rows {
+                    let s = &traj[i];
+                    let x = &traj_obs[i * obs_dim..(i + 1) * obs_dim];
+                    let actor = activations(&net.actor, net.activation, w, x);
+                    let critic = activations(&net.critic, net.activation, &w[critic_offset..], x);
+                    let advantage = if c.normalize_advantages {
+                        ppo::normalize(s.advantage, sum, sum_sq, mb as u32)
+                    } else {
+                        s.advantage
+                    };
+                    let logits = actor.last().unwrap();
+                    let loss =
+                        ppo::sample_loss(&cfg, logits, critic.last().unwrap()[0], s, advantage);
+                    for k in 0..LOSS_TERMS as usize {
+                        stats[k] += loss.terms[k];
+                    }
+                    backward(
+                        &net.actor,
+                        net.activation,
+                        w,
+                        &actor,
+                        &loss.d_logits,
+                        &mut grads,
+                    );
+                    let (_, critic_grads) = grads.split_at_mut(critic_offset);
+                    backward(
+                        &net.critic,
+                        net.activation,
+                        &w[critic_offset..],
+                        &critic,
+                        &[loss.d_value],
+                        critic_grads,
+                    );
+                }
+                let t = (update * c.epochs + epoch) * c.minibatches + minibatch + 1;
+                let adam_cfg = AdamConfig {
+                    params: p as u32,
+                    chunks: 1,
+                    lr,
+                    beta1: c.adam_beta1,
+                    beta2: c.adam_beta2,
+                    eps: c.adam_eps,
+                    bias1: (1.0 - (c.adam_beta1 as f64).powi(t as i32)) as f32,
+                    bias2: (1.0 - (c.adam_beta2 as f64).powi(t as i32)) as f32,
+                    max_grad_norm: c.max_grad_norm,
+                    ..Default::default()
+                };
+                let (norm, scale) = adam::grad_norm(&adam_cfg, &grads);
+                stats[5] += norm;
+                adam::adam(&adam_cfg, &grads, scale, w, am, av);
+            }
+        }
+        let envs = &env_stats[agent * c.envs as usize..(agent + 1) * c.envs as usize];
+        stats[6] = envs.iter().map(|e| e.return_sum).sum();
+        stats[7] = envs.iter().map(|e| e.episodes).sum();
+    }
+    out
+}
+
+/// The loss of one minibatch as a function of the weights (for finite differences): the
+/// mean over `rows` of the per-sample loss, advantages normalised over `rows`.
+pub fn minibatch_loss(
+    c: &TrainConfig,
+    net: &PolicyNet,
+    w: &[f32],
+    traj: &[TrajStep],
+    traj_obs: &[f32],
+    rows: &[usize],
+) -> f64 {
+    let mut cfg = ppo_config(c);
+    cfg.minibatch = rows.len() as u32;
+    let obs_dim = net.actor.dims[0] as usize;
+    let (sum, sum_sq) = rows.iter().fold((0.0f32, 0.0f32), |(s, q), &i| {
+        (
+            s + traj[i].advantage,
+            q + traj[i].advantage * traj[i].advantage,
+        )
+    });
+    rows.iter()
+        .map(|&i| {
+            let (logits, value) = net.forward(w, &traj_obs[i * obs_dim..(i + 1) * obs_dim]);
+            let s = &traj[i];
+            let advantage = if c.normalize_advantages {
+                ppo::normalize(s.advantage, sum, sum_sq, cfg.minibatch)
+            } else {
+                s.advantage
+            };
+            let t = ppo::sample_loss(&cfg, &logits, value, s, advantage).terms;
+            (t[0] + c.vf_coef * t[1] - c.ent_coef * t[2]) as f64
+        })
+        .sum::<f64>()
+        / rows.len() as f64
+}
+
+/// One sample-mean gradient of [`minibatch_loss`] by backpropagation (no clipping).
+pub fn minibatch_gradient(
+    c: &TrainConfig,
+    net: &PolicyNet,
+    w: &[f32],
+    traj: &[TrajStep],
+    traj_obs: &[f32],
+    rows: &[usize],
+) -> Vec<f32> {
+    let mut cfg = ppo_config(c);
+    cfg.minibatch = rows.len() as u32;
+    let obs_dim = net.actor.dims[0] as usize;
+    let critic_offset = net.critic_offset() as usize;
+    let (sum, sum_sq) = rows.iter().fold((0.0f32, 0.0f32), |(s, q), &i| {
+        (
+            s + traj[i].advantage,
+            q + traj[i].advantage * traj[i].advantage,
+        )
+    });
+    let mut grads = vec![0.0f32; net.params() as usize];
+    for &i in rows {
+        let x = &traj_obs[i * obs_dim..(i + 1) * obs_dim];
+        let actor = activations(&net.actor, net.activation, w, x);
+        let critic = activations(&net.critic, net.activation, &w[critic_offset..], x);
+        let s = &traj[i];
+        let advantage = if c.normalize_advantages {
+            ppo::normalize(s.advantage, sum, sum_sq, cfg.minibatch)
+        } else {
+            s.advantage
+        };
+        let loss = ppo::sample_loss(
+            &cfg,
+            actor.last().unwrap(),
+            critic.last().unwrap()[0],
+            s,
+            advantage,
+        );
+        backward(
+            &net.actor,
+            net.activation,
+            w,
+            &actor,
+            &loss.d_logits,
+            &mut grads,
+        );
+        let (_, critic_grads) = grads.split_at_mut(critic_offset);
+        backward(
+            &net.critic,
+            net.activation,
+            &w[critic_offset..],
+            &critic,
+            &[loss.d_value],
+            critic_grads,
+        );
+    }
+    grads
+}

@@ -1,0 +1,176 @@
+//! The learner kernels against their CPU twins: one whole update (policy rollout, GAE,
+//! minibatches, forward, loss, backward, clipping, Adam) on the GPU and in `learn::twin`,
+//! and the twin's gradient against finite differences.
+
+mod common;
+
+use common::gpu;
+use wgym::learn::ppo::{EnvStats, TrajStep};
+use wgym::learn::twin::{self, Rollout};
+use wgym::learn::{Activation, Algo, TrainConfig, Trainer};
+use wgym::make;
+
+fn small_config() -> TrainConfig {
+    let mut c = TrainConfig::for_env("FourRooms-misc");
+    c.seed = 3;
+    c.envs = 8;
+    c.steps = 32;
+    c.updates = 4;
+    c.epochs = 2;
+    c.minibatches = 4;
+    c.lr = 1e-2;
+    c.network.hidden = vec![16, 12];
+    c
+}
+
+fn close(a: f32, b: f32, tol: f32) -> bool {
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+fn check_update(env_id: &str, c: TrainConfig, agents: u32) {
+    let env = make(env_id).unwrap();
+    let mut trainer = Trainer::new(&gpu(), env.clone(), agents, c.clone()).unwrap();
+    let net = trainer.net().clone();
+    let w0 = trainer.weights().unwrap();
+    let params = trainer.env_params().unwrap();
+    let mut twin_rollout = Rollout {
+        states: trainer.env_states().unwrap(),
+        env_stats: vec![EnvStats::default(); (agents * c.envs) as usize],
+        traj: vec![],
+        traj_obs: vec![],
+    };
+    trainer.update().unwrap();
+    let traj = trainer.trajectory().unwrap();
+    let traj_obs = trainer.trajectory_obs().unwrap();
+    let env_stats = trainer.env_stats().unwrap();
+
+    twin::rollout(
+        env.as_ref(),
+        &net,
+        &w0,
+        &params,
+        c.seed,
+        0,
+        c.steps,
+        c.envs,
+        &mut twin_rollout,
+        Some(&traj),
+    );
+    assert_eq!(twin_rollout.traj_obs, traj_obs, "{env_id}: observations");
+    assert_eq!(
+        twin_rollout.states,
+        trainer.env_states().unwrap(),
+        "{env_id}: env states"
+    );
+    for (k, (g, t)) in traj.iter().zip(&twin_rollout.traj).enumerate() {
+        assert_eq!(
+            (g.action, g.reward, g.flags),
+            (t.action, t.reward, t.flags),
+            "{env_id}: step {k}"
+        );
+        assert!(
+            close(g.log_prob, t.log_prob, 1e-4),
+            "{env_id}: log-prob at {k}: {} vs {}",
+            g.log_prob,
+            t.log_prob
+        );
+        assert!(
+            close(g.value, t.value, 1e-4),
+            "{env_id}: value at {k}: {} vs {}",
+            g.value,
+            t.value
+        );
+        assert!(
+            close(g.final_value, t.final_value, 1e-4),
+            "{env_id}: final value at {k}"
+        );
+    }
+    for (g, t) in env_stats.iter().zip(&twin_rollout.env_stats) {
+        assert_eq!(
+            (g.episode_return, g.return_sum, g.episodes),
+            (t.episode_return, t.return_sum, t.episodes)
+        );
+        assert!(close(g.last_value, t.last_value, 1e-4));
+    }
+
+    // The learner half from the GPU's records, so float differences in the rollout do not
+    // compound.
+    let mut twin_traj: Vec<TrajStep> = traj.clone();
+    let (mut w, mut m, mut v) = (w0.clone(), vec![0.0; w0.len()], vec![0.0; w0.len()]);
+    let twin_stats = twin::learn(
+        &c,
+        &net,
+        0,
+        &mut twin_traj,
+        &traj_obs,
+        &env_stats,
+        &mut w,
+        &mut m,
+        &mut v,
+    );
+    for (k, (g, t)) in traj.iter().zip(&twin_traj).enumerate() {
+        assert!(
+            close(g.advantage, t.advantage, 1e-4),
+            "{env_id}: advantage at {k}: {} vs {}",
+            g.advantage,
+            t.advantage
+        );
+        assert!(close(g.ret, t.ret, 1e-4), "{env_id}: return at {k}");
+    }
+    let w1 = trainer.weights().unwrap();
+    let moved = w1.iter().zip(&w0).filter(|(a, b)| a != b).count();
+    assert!(
+        moved > w0.len() / 2,
+        "{env_id}: only {moved} of {} weights changed",
+        w0.len()
+    );
+    for (k, (g, t)) in w1.iter().zip(&w).enumerate() {
+        assert!(
+            close(*g, *t, 2e-4),
+            "{env_id}: weight {k} after the update: GPU {g} vs twin {t} (was {})",
+            w0[k]
+        );
+    }
+    let stats = trainer.stats().unwrap();
+    let steps = (c.epochs * c.minibatches) as f32;
+    for (agent, (g, t)) in stats.iter().zip(&twin_stats).enumerate() {
+        let pairs = [
+            (g.policy_loss, t[0] / steps),
+            (g.value_loss, t[1] / steps),
+            (g.entropy, t[2] / steps),
+            (g.approx_kl, t[3] / steps),
+            (g.grad_norm, t[5] / steps),
+        ];
+        for (k, (a, b)) in pairs.into_iter().enumerate() {
+            assert!(
+                close(a, b, 1e-3),
+                "{env_id}: agent {agent} statistic {k}: GPU {a} vs twin {b}"
+            );
+        }
+        assert_eq!(g.episodes, t[7]);
+    }
+}
+
+#[test]
+fn ppo_update_matches_twin_on_four_rooms() {
+    check_update("FourRooms-misc", small_config(), 2);
+}
+
+#[test]
+fn ppo_update_matches_twin_on_a_bandit_with_relu() {
+    let mut c = small_config();
+    c.network.activation = Activation::Relu;
+    c.network.hidden = vec![8];
+    c.steps = 64;
+    check_update("BernoulliBandit-misc", c, 3);
+}
+
+#[test]
+fn a2c_update_matches_twin() {
+    let mut c = small_config();
+    c.algo = Algo::A2c;
+    c.epochs = 1;
+    c.minibatches = 1;
+    c.value_clip = 0.0;
+    check_update("FourRooms-misc", c, 2);
+}
