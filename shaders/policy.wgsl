@@ -20,30 +20,36 @@ fn dense(w: u32, n_in: u32, n_out: u32, src: u32, dst: u32, hidden: bool) {
     }
 }
 
-// The actor on the observation in act[0..OBS_DIM]; returns where its logits start.
+// The actor on the observation in act[0..OBS_DIM]; its layers' outputs follow the
+// observation. Returns where its logits start.
 fn actor_forward(w0: u32) -> u32 {
     var w = w0;
     var src = 0u;
+    var dst = OBS_DIM;
     for (var l = 0u; l < ACTOR_LAYERS; l++) {
         let n_in = ACTOR_DIMS[l];
         let n_out = ACTOR_DIMS[l + 1u];
-        dense(w, n_in, n_out, src, src + n_in, l + 1u < ACTOR_LAYERS);
+        dense(w, n_in, n_out, src, dst, l + 1u < ACTOR_LAYERS);
         w += (n_in + 1u) * n_out;
-        src += n_in;
+        src = dst;
+        dst += n_out;
     }
     return src;
 }
 
-// The critic on the observation in act[0..OBS_DIM].
+// The critic on the observation in act[0..OBS_DIM]; its layers' outputs from CRITIC_ACT
+// on, so the actor's stay for a backward pass.
 fn critic_forward(w0: u32) -> f32 {
     var w = w0 + CRITIC_OFFSET;
     var src = 0u;
+    var dst = CRITIC_ACT;
     for (var l = 0u; l < CRITIC_LAYERS; l++) {
         let n_in = CRITIC_DIMS[l];
         let n_out = CRITIC_DIMS[l + 1u];
-        dense(w, n_in, n_out, src, src + n_in, l + 1u < CRITIC_LAYERS);
+        dense(w, n_in, n_out, src, dst, l + 1u < CRITIC_LAYERS);
         w += (n_in + 1u) * n_out;
-        src += n_in;
+        src = dst;
+        dst += n_out;
     }
     return act[src];
 }

@@ -1,26 +1,8 @@
-// Fused rollout with the policy in the loop (twin: src/learn/rollout.rs): T steps per env
+// Fused rollout with the policy in the loop (twin: src/learn/twin.rs `rollout`): T steps per env
 // in one invocation, the env state in registers, actions sampled from the agent's actor,
 // and per step what the learner needs: observation, action, log-prob, value, reward,
 // flags and, for truncated steps, the value of the final observation. Workgroups are laid
 // out (envs of an agent, agent), so the agent is uniform over a workgroup.
-
-struct TrajStep {
-    action: u32,
-    log_prob: f32,
-    value: f32,
-    reward: f32,
-    flags: u32,
-    final_value: f32,
-    advantage: f32,
-    ret: f32,
-}
-
-struct EnvStats {
-    episode_return: f32,
-    return_sum: f32,
-    episodes: f32,
-    last_value: f32,
-}
 
 @group(0) @binding(3) var<storage, read_write> states: array<EnvState>;
 @group(0) @binding(4) var<storage, read_write> env_stats: array<EnvStats>;

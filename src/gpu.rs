@@ -28,6 +28,7 @@ pub(crate) struct PipelineKey {
     pub source_hash: u64,
     pub entry: &'static str,
     pub workgroup_size: u32,
+    pub overrides: Vec<(&'static str, u32)>,
 }
 
 impl Gpu {
@@ -130,6 +131,11 @@ impl Gpu {
     /// `"name (backend, device type)"`, for logs and benchmark records.
     pub fn describe(&self) -> String {
         describe(&self.info)
+    }
+
+    /// Whether the adapter runs on the CPU (lavapipe, WARP, llvmpipe GL).
+    pub fn is_cpu(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
     }
 
     pub fn limits(&self) -> wgpu::Limits {

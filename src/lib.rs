@@ -7,6 +7,7 @@ pub mod cpu_vec_env;
 pub mod driver;
 pub mod env;
 pub mod error;
+pub mod files;
 pub mod gpu;
 pub mod learn;
 pub mod rng;

@@ -145,10 +145,23 @@ impl Composed {
         workgroup_size: u32,
         layout: &wgpu::BindGroupLayout,
     ) -> Result<wgpu::ComputePipeline> {
+        self.pipeline_with(gpu, entry, workgroup_size, &[], layout)
+    }
+
+    /// [`Composed::pipeline`] with values for more of the module's `override`s.
+    pub fn pipeline_with(
+        &self,
+        gpu: &Gpu,
+        entry: &'static str,
+        workgroup_size: u32,
+        overrides: &[(&'static str, u32)],
+        layout: &wgpu::BindGroupLayout,
+    ) -> Result<wgpu::ComputePipeline> {
         let key = PipelineKey {
             source_hash: self.hash,
             entry,
             workgroup_size,
+            overrides: overrides.to_vec(),
         };
         gpu.cached_pipeline(key, || {
             gpu.scoped(&format!("creating the `{entry}` pipeline"), || {
@@ -171,11 +184,11 @@ impl Composed {
                     .overrides
                     .iter()
                     .any(|(_, o)| o.name.as_deref() == Some("WG"));
-                let constants: &[(&str, f64)] = if has_wg {
-                    &[("WG", workgroup_size as f64)]
-                } else {
-                    &[]
-                };
+                let mut constants: Vec<(&str, f64)> =
+                    overrides.iter().map(|&(n, v)| (n, v as f64)).collect();
+                if has_wg {
+                    constants.push(("WG", workgroup_size as f64));
+                }
                 gpu.device
                     .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                         label: Some(entry),
@@ -183,7 +196,7 @@ impl Composed {
                         module: &module,
                         entry_point: Some(entry),
                         compilation_options: wgpu::PipelineCompilationOptions {
-                            constants,
+                            constants: &constants,
                             zero_initialize_workgroup_memory: false,
                         },
                         cache: None,

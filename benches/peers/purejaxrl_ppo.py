@@ -19,7 +19,16 @@ Reported:
   * env_steps_per_s            - steady state: A*E*T / median wall time of one
     update, over the updates after the first (the update includes rollout,
     GAE and all gradient steps, i.e. it is training throughput);
-  * mean return of the episodes that finished during each update.
+  * mean return and mean length of the episodes that finished during each
+    update (FourRooms: return is 1 for reaching the goal, 0 for a 500-step
+    truncation, so mean return = success rate and mean length falls as the
+    policy learns).
+
+Truncation: by default (--truncation bootstrap) an episode cut by the time
+limit (truncated and not terminated) gets gamma * V(final observation) added
+to its last reward, using gymnax 1.0's info["final_observation"] (the
+returned obs is already the reset one); GAE is then cut at every done.
+--truncation done treats truncation like termination, as PureJaxRL does.
 
 Usage (from the repository root):
   python benches/peers/purejaxrl_ppo.py --agents 1 --num-envs 4096
@@ -72,11 +81,25 @@ def parse_args() -> argparse.Namespace:
                         "done: treat truncation like termination, as PureJaxRL "
                         "does (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0,
-                   help="base seed; agent i uses fold_in(PRNGKey(seed), i)")
+                   help="base seed; agent i uses fold_in(PRNGKey(seed), i) for its "
+                        "JAX randomness and numpy default_rng([seed, i]) for its "
+                        "initial weights")
     p.add_argument("--json", metavar="FILE", default=None,
                    help="write config, versions, timings and returns as JSON")
     p.add_argument("--quiet", action="store_true", help="no per-update lines")
     return p.parse_args()
+
+
+def process_age_s():
+    """Seconds since this process was exec'ed (Linux /proc; None elsewhere).
+    Unlike T_PROCESS_START it includes interpreter start-up (10 ms ticks)."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        return (time.clock_gettime(time.CLOCK_BOOTTIME)
+                - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, AttributeError, IndexError):
+        return None
 
 
 def pkg_version(name: str) -> str:
@@ -91,17 +114,37 @@ def pkg_version(name: str) -> str:
 # Parameters are a dict of lists of (W, b) pairs.
 # --------------------------------------------------------------------------- #
 
-def init_mlp(key, sizes, out_scale):
-    import jax
-    import jax.numpy as jnp
+def orthogonal_np(rng, n_in, n_out, scale):
+    """Orthogonal (n_in, n_out) matrix times `scale`, like
+    jax.nn.initializers.orthogonal: QR of a Gaussian matrix, signs fixed by
+    diag(R)."""
+    import numpy as np
+
+    rows, cols = max(n_in, n_out), min(n_in, n_out)
+    q, r = np.linalg.qr(rng.standard_normal((rows, cols)))
+    q = q * np.sign(np.diag(r))
+    if n_in < n_out:
+        q = q.T
+    return (scale * q).astype(np.float32)
+
+
+def init_mlp(rng, sizes, out_scale):
+    """Layers as (W, b) pairs: orthogonal(sqrt 2) hidden weights,
+    orthogonal(out_scale) output weights, zero biases.
+
+    Done on the host with numpy on purpose: with jaxlib 0.10.2 on CPU, a jitted
+    function holding two or more QR decompositions (e.g. jax.vmap of
+    jax.nn.initializers.orthogonal for two 64x64 layers) deadlocks in
+    block_until_ready on this machine, even with
+    XLA_FLAGS=--xla_cpu_multi_thread_eigen=false."""
+    import numpy as np
 
     layers = []
-    keys = jax.random.split(key, len(sizes) - 1)
-    for i, (k, n_in, n_out) in enumerate(zip(keys, sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         last = i == len(sizes) - 2
-        scale = out_scale if last else jnp.sqrt(2.0)
-        w = jax.nn.initializers.orthogonal(scale)(k, (n_in, n_out), jnp.float32)
-        layers.append((w, jnp.zeros((n_out,), jnp.float32)))
+        scale = out_scale if last else np.sqrt(2.0)
+        layers.append((orthogonal_np(rng, n_in, n_out, scale),
+                       np.zeros((n_out,), np.float32)))
     return layers
 
 
@@ -121,6 +164,7 @@ def mlp(layers, x):
 def build(args):
     import jax
     import jax.numpy as jnp
+    import numpy as np
     import optax
     import gymnax
 
@@ -163,15 +207,25 @@ def build(args):
     v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
 
     # ---- per-agent init ---------------------------------------------------
-    def init_agent(key):
-        k_a, k_c, k_env, key = jax.random.split(key, 4)
+    def init_params(agent):
+        import numpy as np
+
+        rng = np.random.default_rng([args.seed, agent])
         h = args.hidden
-        params = {
-            "actor": init_mlp(k_a, [obs_dim, h, h, n_actions], 0.01),
-            "critic": init_mlp(k_c, [obs_dim, h, h, 1], 1.0),
+        return {
+            "actor": init_mlp(rng, [obs_dim, h, h, n_actions], 0.01),
+            "critic": init_mlp(rng, [obs_dim, h, h, 1], 1.0),
         }
+
+    def init_agent(key, params):
+        k_env, key = jax.random.split(key)
         opt_state = tx.init(params)
         obs, env_state = v_reset(jax.random.split(k_env, E), env_params)
+        # gymnax resets build some state leaves from Python scalars (weakly
+        # typed); make them strong so the update's output state has the same
+        # types as its input and the jitted update is not retraced on call 2
+        env_state = jax.tree.map(
+            lambda x: jax.lax.convert_element_type(x, jnp.asarray(x).dtype), env_state)
         ep_ret = jnp.zeros((E,), jnp.float32)
         ep_len = jnp.zeros((E,), jnp.int32)
         return (params, opt_state, env_state, flat_obs(obs), ep_ret, ep_len, key)
@@ -288,7 +342,14 @@ def build(args):
     base = jax.random.PRNGKey(args.seed)
     agent_keys = jax.vmap(lambda i: jax.random.fold_in(base, i))(
         jnp.arange(args.agents))
-    init_all = jax.jit(jax.vmap(init_agent))
+    # host-side parameter init (see init_mlp), stacked over agents
+    all_params = jax.tree.map(lambda *xs: jnp.asarray(np.stack(xs)),
+                              *[init_params(i) for i in range(args.agents)])
+    init_vmapped = jax.jit(jax.vmap(init_agent))
+
+    def init_all(keys):
+        return init_vmapped(keys, all_params)
+
     update_all = jax.jit(jax.vmap(update), donate_argnums=0)
     info = {"obs_dim": obs_dim, "obs_shape": list(obs_shape), "n_actions": n_actions,
             "max_steps_in_episode": float(env_params.max_steps_in_episode),
@@ -323,12 +384,19 @@ def main() -> int:
     for u in range(args.updates):
         c0 = os.times()
         w0 = time.perf_counter()
+        if u == 0:
+            in_types = [(x.dtype, x.weak_type, x.shape) for x in jax.tree.leaves(runner)]
         runner, m = update_all(runner)
         jax.block_until_ready((runner, m))
         w1 = time.perf_counter()
         c1 = os.times()
         if u == 0:
             t_first_end = time.time()
+            age_first_end = process_age_s()
+            out_types = [(x.dtype, x.weak_type, x.shape) for x in jax.tree.leaves(runner)]
+            if out_types != in_types:
+                print("WARNING: update output types differ from its input types; "
+                      "the second update will be recompiled", flush=True)
         m = jax.tree.map(np.asarray, m)
         ret_sum = float(m["return_sum"].sum())
         episodes = int(m["episodes"].sum())
@@ -367,6 +435,7 @@ def main() -> int:
     steady_cpu = [r["cpu_s"] for r in rows[1:]]
     summary = {
         "time_to_first_update_end_s": t_first_end - T_PROCESS_START,
+        "process_age_at_first_update_end_s": age_first_end,
         "import_s": t_import - T_PROCESS_START,
         "build_and_init_s": t_init - t_import,
         "first_update_s": rows[0]["wall_s"],
@@ -386,7 +455,8 @@ def main() -> int:
     print(f"time to end of first update (from process start, compile incl.): "
           f"{summary['time_to_first_update_end_s']:.2f} s  (imports "
           f"{summary['import_s']:.2f} s, build+init {summary['build_and_init_s']:.2f} s, "
-          f"first update {summary['first_update_s']:.2f} s)")
+          f"first update {summary['first_update_s']:.2f} s; since exec "
+          f"{age_first_end if age_first_end is not None else float('nan'):.2f} s)")
     if steady:
         print(f"steady state over {len(steady)} updates: median "
               f"{summary['update_s_median'] * 1e3:.1f} ms/update -> "

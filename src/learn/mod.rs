@@ -10,6 +10,7 @@ pub mod net;
 pub mod nn;
 pub mod ppo;
 pub mod report;
+pub mod run;
 pub mod trainer;
 pub mod twin;
 

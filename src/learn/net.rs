@@ -107,21 +107,21 @@ impl PolicyNet {
         self.actor.params() + self.critic.params()
     }
 
-    /// Widest layer plus one (the bias), the size of the kernels' private rows.
-    pub fn max_width(&self) -> u32 {
-        self.actor
-            .dims
-            .iter()
-            .chain(&self.critic.dims)
-            .max()
-            .unwrap()
-            + 1
+    /// Where the critic's activations start in the kernels' private activation array:
+    /// after the observation and the actor's layer outputs.
+    fn critic_activations(&self) -> u32 {
+        self.actor.dims.iter().sum()
     }
 
-    /// Floats of the rollout's private activation array.
+    /// Floats of the kernels' private activation array.
     fn activation_len(&self) -> u32 {
-        let sum = |m: &Mlp| m.dims.iter().sum::<u32>();
-        sum(&self.actor).max(sum(&self.critic))
+        self.critic_activations() + self.critic.dims[1..].iter().sum::<u32>()
+    }
+
+    /// Floats of the kernels' private layer-gradient arrays: the widest layer output.
+    fn delta_len(&self) -> u32 {
+        let widest = |m: &Mlp| *m.dims[1..].iter().max().unwrap();
+        widest(&self.actor).max(widest(&self.critic))
     }
 
     /// WGSL constants of `shaders/policy.wgsl`.
@@ -134,7 +134,8 @@ impl PolicyNet {
             "const ACTOR_LAYERS: u32 = {}u;\nconst ACTOR_DIMS = {};\n\
              const CRITIC_LAYERS: u32 = {}u;\nconst CRITIC_DIMS = {};\n\
              const CRITIC_OFFSET: u32 = {}u;\nconst NET_PARAMS: u32 = {}u;\n\
-             const ACT_LEN: u32 = {}u;\nconst HIDDEN_ACTIVATION: u32 = {}u;\n",
+             const ACT_LEN: u32 = {}u;\nconst CRITIC_ACT: u32 = {}u;\nconst DELTA_LEN: u32 = {}u;\n\
+             const HIDDEN_ACTIVATION: u32 = {}u;\n",
             self.actor.layers(),
             dims(&self.actor),
             self.critic.layers(),
@@ -142,6 +143,8 @@ impl PolicyNet {
             self.critic_offset(),
             self.params(),
             self.activation_len(),
+            self.critic_activations(),
+            self.delta_len(),
             self.activation as u32,
         )
     }

@@ -28,6 +28,8 @@ const REDUCE_WGSL: &str = include_str!("../../shaders/reduce.wgsl");
 const PPO_WGSL: &str = include_str!("../../shaders/ppo.wgsl");
 const ADAM_WGSL: &str = include_str!("../../shaders/adam.wgsl");
 const POLICY_WGSL: &str = include_str!("../../shaders/policy.wgsl");
+const TRAJECTORY_WGSL: &str = include_str!("../../shaders/trajectory.wgsl");
+const PPO_LOSS_WGSL: &str = include_str!("../../shaders/ppo_loss.wgsl");
 
 /// Floats of statistics per agent: the loss terms (summed over minibatches), the gradient
 /// norm (summed), the returns of finished episodes (summed) and their count.
@@ -35,12 +37,16 @@ pub const STATS: u32 = 8;
 const STAT_GRAD_NORM: u32 = 5;
 const STAT_RETURN_SUM: u32 = 6;
 
-/// Samples per split-K chunk of a weight gradient: enough parallel sums for a GPU when one
-/// agent trains on many envs, a fixed number so results do not depend on the device.
-const GRAD_CHUNK: u32 = 4096;
+/// Samples per chunk of a weight gradient: a constant-trip loop the compiler unrolls, and
+/// enough parallel sums for a GPU when one agent trains on many envs. Fixed, so results do
+/// not depend on the device.
+const GRAD_CHUNK: u32 = 64;
 /// Bytes between dispatch configs in the uniform buffer (the largest offset alignment).
 const CONFIG_SLOT: usize = 256;
 const WG: u32 = 64;
+/// The matrix products take everything from pipeline constants; their config slot is
+/// bound but unused.
+const NO_CONFIG: [u32; 4] = [0; 4];
 
 /// One agent's statistics over one update (means over the update's minibatches).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -97,8 +103,11 @@ enum Kernel {
     Gather,
     Loss,
     ColumnSums,
-    MatmulRows,
-    MatmulOuter { wg: u32 },
+    /// Shapes and strides are pipeline constants: one pipeline per product.
+    Matmul {
+        wg: u32,
+        shape: MatmulConfig,
+    },
     SumChunks,
     GradNorm,
     Adam,
@@ -119,7 +128,7 @@ impl Kernel {
             Kernel::PolicyRollout => Family::Rollout,
             Kernel::Gae | Kernel::Gather | Kernel::Loss => Family::Ppo,
             Kernel::ColumnSums => Family::Reduce,
-            Kernel::MatmulRows | Kernel::MatmulOuter { .. } => Family::Nn,
+            Kernel::Matmul { .. } => Family::Nn,
             Kernel::SumChunks | Kernel::GradNorm | Kernel::Adam => Family::Adam,
         }
     }
@@ -130,8 +139,7 @@ impl Kernel {
             Kernel::Gather => "gather",
             Kernel::Loss => "loss",
             Kernel::ColumnSums => "column_sums",
-            Kernel::MatmulRows => "matmul_rows",
-            Kernel::MatmulOuter { .. } => "matmul_outer",
+            Kernel::Matmul { .. } => "matmul",
             Kernel::SumChunks => "sum_chunks",
             Kernel::GradNorm => "grad_norm",
             Kernel::Adam => "adam",
@@ -192,8 +200,6 @@ pub struct Trainer {
     config_buffer: wgpu::Buffer,
     pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
     bind_groups: HashMap<(Family, Vec<Buf>), wgpu::BindGroup>,
-    /// Statistics accumulated by the last update (before any readback).
-    pending_stats: bool,
 }
 
 impl Trainer {
@@ -244,7 +250,6 @@ impl Trainer {
             config_buffer,
             pipelines: HashMap::new(),
             bind_groups: HashMap::new(),
-            pending_stats: false,
             config,
         };
         trainer.allocate()?;
@@ -283,6 +288,7 @@ impl Trainer {
         self.config.minibatch()
     }
 
+    /// Gradient chunks per agent (summed in a fixed order by `sum_chunks`).
     fn chunks(&self) -> u32 {
         self.minibatch().div_ceil(GRAD_CHUNK)
     }
@@ -361,29 +367,29 @@ impl Trainer {
                 mapped_at_creation: false,
             })
         })?;
-        let nn = Composed::new(&[
-            Part::new(
-                "<generated prelude>",
-                const_prelude(&[("NN_MAX", self.net.max_width())]),
-            ),
-            Part::new("shaders/nn.wgsl", NN_WGSL),
-        ])?;
+        let nn = Composed::new(&[Part::new("shaders/nn.wgsl", NN_WGSL)])?;
         let reduce = Composed::new(&[Part::new("shaders/reduce.wgsl", REDUCE_WGSL)])?;
         let mut ppo_prelude =
             const_prelude(&[("OBS_DIM", self.obs_dim), ("NUM_ACTIONS", self.num_actions)]);
         ppo_prelude.push_str(&rng::wgsl_prelude());
         let ppo = Composed::new(&[
-            Part::new("<generated prelude>", ppo_prelude),
+            Part::new("<generated prelude>", ppo_prelude.clone()),
             Part::new(RNG_WGSL.0, RNG_WGSL.1),
+            Part::new("shaders/trajectory.wgsl", TRAJECTORY_WGSL),
+            Part::new("shaders/ppo_loss.wgsl", PPO_LOSS_WGSL),
             Part::new("shaders/ppo.wgsl", PPO_WGSL),
         ])?;
+
         let adam = Composed::new(&[Part::new("shaders/adam.wgsl", ADAM_WGSL)])?;
         let rollout = driver::compose_with(
             self.vec_env.env(),
             Driver::PolicyRollout,
             self.vec_env.specialized_for(),
             &self.net.wgsl_prelude(),
-            &[Part::new("shaders/policy.wgsl", POLICY_WGSL)],
+            &[
+                Part::new("shaders/policy.wgsl", POLICY_WGSL),
+                Part::new("shaders/trajectory.wgsl", TRAJECTORY_WGSL),
+            ],
         )?;
         let rollout_layout = Driver::PolicyRollout.bind_group_layout(&self.gpu);
         let layouts: HashMap<Family, wgpu::BindGroupLayout> = [
@@ -405,14 +411,22 @@ impl Trainer {
             if !self.pipelines.contains_key(&d.kernel) {
                 let (module, wg) = match d.kernel {
                     Kernel::PolicyRollout => (&rollout, self.rollout_wg()),
-                    Kernel::MatmulOuter { wg } => (&nn, wg),
-                    Kernel::MatmulRows => (&nn, WG),
+                    Kernel::Matmul { wg, .. } => (&nn, wg),
                     Kernel::ColumnSums => (&reduce, WG),
                     Kernel::Gae | Kernel::Gather | Kernel::Loss => (&ppo, WG),
                     Kernel::SumChunks | Kernel::GradNorm | Kernel::Adam => (&adam, WG),
                 };
-                let layout = layouts.get(&family).unwrap_or(&rollout_layout);
-                let pipeline = module.pipeline(&self.gpu, d.kernel.entry(), wg, layout)?;
+                let layout = if family == Family::Rollout {
+                    &rollout_layout
+                } else {
+                    &layouts[&family]
+                };
+                let overrides = match d.kernel {
+                    Kernel::Matmul { shape, .. } => shape.overrides(),
+                    _ => vec![],
+                };
+                let pipeline =
+                    module.pipeline_with(&self.gpu, d.kernel.entry(), wg, &overrides, layout)?;
                 self.pipelines.insert(d.kernel, pipeline);
             }
             let key = (family, d.binds.clone());
@@ -687,10 +701,10 @@ impl Trainer {
                 m, v.n_out, v.n_in, v.input, v.weights, v.output, true, epilogue, v.output,
             );
             plan.push(Dispatch::new(
-                Kernel::MatmulRows,
+                Kernel::Matmul { wg: WG, shape: cfg },
                 &[v.input_buf, Buf::Weights, v.output_buf, v.output_buf],
-                [m.div_ceil(WG), 1, self.agents],
-                &cfg,
+                [m.div_ceil(WG), cfg.groups_y(), self.agents],
+                &NO_CONFIG,
             ));
         }
     }
@@ -725,16 +739,15 @@ impl Trainer {
                 delta.t(),
                 v.input,
                 grads,
-                true,
                 GRAD_CHUNK,
                 self.net.params(),
             );
             let wg = v.n_out.next_power_of_two().clamp(8, WG);
             plan.push(Dispatch::new(
-                Kernel::MatmulOuter { wg },
+                Kernel::Matmul { wg, shape: cfg },
                 &[v.delta_buf, v.input_buf, Buf::Parts, Buf::Parts],
-                [v.n_out.div_ceil(wg), chunks, self.agents],
-                &cfg,
+                [v.n_out.div_ceil(wg), cfg.groups_y(), self.agents],
+                &NO_CONFIG,
             ));
             if l > 0 {
                 // The input gradient: delta W^T times the activation's derivative.
@@ -756,10 +769,10 @@ impl Trainer {
                     v.input,
                 );
                 plan.push(Dispatch::new(
-                    Kernel::MatmulRows,
+                    Kernel::Matmul { wg: WG, shape: cfg },
                     &[v.delta_buf, Buf::Weights, below.delta_buf, v.input_buf],
-                    [m.div_ceil(WG), 1, self.agents],
-                    &cfg,
+                    [m.div_ceil(WG), cfg.groups_y(), self.agents],
+                    &NO_CONFIG,
                 ));
             }
         }
@@ -775,11 +788,20 @@ impl Trainer {
             ));
         }
         let plan = self.plan();
+        self.submit("a training update", &plan)?;
+        self.progress.update += 1;
+        self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
+        self.vec_env.set_step_count(self.progress.step_count);
+        Ok(())
+    }
+
+    /// Dispatch `plan` in one submission, each dispatch reading its own config slot.
+    fn submit(&self, what: &str, plan: &[Dispatch]) -> Result<()> {
         let mut bytes = vec![0u8; plan.len() * CONFIG_SLOT];
         for (k, d) in plan.iter().enumerate() {
             bytes[k * CONFIG_SLOT..k * CONFIG_SLOT + d.config.len()].copy_from_slice(&d.config);
         }
-        self.gpu.scoped("a training update", || {
+        self.gpu.scoped(what, || {
             self.gpu.queue.write_buffer(&self.config_buffer, 0, &bytes);
             let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
             encoder.clear_buffer(self.buffer(Buf::AgentStats), 0, None);
@@ -794,12 +816,26 @@ impl Trainer {
                 }
             }
             self.gpu.queue.submit([encoder.finish()]);
-        })?;
-        self.progress.update += 1;
-        self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
-        self.vec_env.set_step_count(self.progress.step_count);
-        self.pending_stats = true;
-        Ok(())
+        })
+    }
+
+    /// Run the current policies for `rollouts` rollouts of `steps` steps without
+    /// learning; per agent, the mean return of the episodes finished and their count.
+    pub fn evaluate(&mut self, rollouts: u32) -> Result<Vec<(f32, f32)>> {
+        let mut totals = vec![(0.0f32, 0.0f32); self.agents as usize];
+        for _ in 0..rollouts {
+            // The plan starts with the rollout and the sums of its returns.
+            let plan: Vec<Dispatch> = self.plan().into_iter().take(2).collect();
+            self.submit("an evaluation rollout", &plan)?;
+            self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
+            self.vec_env.set_step_count(self.progress.step_count);
+            let raw = self.buffers[&Buf::AgentStats].read(&self.gpu)?;
+            for (t, s) in totals.iter_mut().zip(raw.chunks(STATS as usize)) {
+                t.0 += s[STAT_RETURN_SUM as usize];
+                t.1 += s[STAT_RETURN_SUM as usize + 1];
+            }
+        }
+        Ok(totals.into_iter().map(|(sum, n)| (sum / n, n)).collect())
     }
 
     /// Bytes [`Trainer::stats`] reads back: the whole host-device traffic of an update.
@@ -850,7 +886,6 @@ impl Trainer {
                 episodes,
             });
         }
-        self.pending_stats = false;
         Ok(stats)
     }
 

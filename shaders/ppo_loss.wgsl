@@ -1,0 +1,114 @@
+// The PPO/A2C kernel config and the per-sample loss (twin: src/learn/ppo.rs). The module
+// that includes it declares the config binding `pc`.
+
+struct PpoConfig {
+    key: Key,          // permutation key of this (update, epoch)
+    envs: u32,         // per agent
+    steps: u32,        // per env per rollout
+    minibatch: u32,    // samples per minibatch
+    first: u32,        // position of this minibatch in the permutation
+    gamma: f32,
+    gae_lambda: f32,
+    clip: f32,
+    value_clip: f32,   // 0: no value clipping
+    vf_coef: f32,
+    ent_coef: f32,
+    algo: u32,         // ALGO_PPO or ALGO_A2C
+    normalize: u32,    // normalise advantages per minibatch
+    _pad0: u32,
+    _pad1: u32,
+}
+
+const ALGO_PPO: u32 = 0u;
+const HEADS: u32 = NUM_ACTIONS + 1u;
+// terms columns: the loss terms summed into the agent's statistics, then the advantage
+// and its square summed into the minibatch moments.
+const TERMS: u32 = 8u;
+const TERM_ADV: u32 = 6u;
+const SCRATCH: u32 = 4u;
+const LOSS_TERMS: u32 = 5u;
+
+// The advantage, normalised with the minibatch's moments (sum, sum of squares) if asked.
+fn normalized_advantage(advantage: f32, sum: f32, sum_sq: f32) -> f32 {
+    if pc.normalize == 0u {
+        return advantage;
+    }
+    let inv_m = 1.0 / f32(pc.minibatch);
+    let mean = sum * inv_m;
+    let variance = max(sum_sq * inv_m - mean * mean, 0.0);
+    return (advantage - mean) / (sqrt(variance) + 1e-8);
+}
+
+struct SampleLoss {
+    d_logits: array<f32, NUM_ACTIONS>, // d (loss / minibatch) / d logits
+    d_value: f32,
+    // policy loss, value loss, entropy, approx KL, clipped (0 or 1)
+    terms: array<f32, LOSS_TERMS>,
+}
+
+// The loss of one sample and the gradient of its share of the minibatch mean with respect
+// to the logits and the value.
+fn sample_loss(logits: array<f32, NUM_ACTIONS>, value: f32, s: TrajStep, advantage: f32) -> SampleLoss {
+    let inv_m = 1.0 / f32(pc.minibatch);
+    var top = logits[0];
+    for (var k = 1u; k < NUM_ACTIONS; k++) {
+        top = max(top, logits[k]);
+    }
+    var total = 0.0;
+    var weighted = 0.0; // sum of exp(z) * z, for the entropy
+    for (var k = 0u; k < NUM_ACTIONS; k++) {
+        let z = logits[k] - top;
+        let w = exp(z);
+        total += w;
+        weighted += w * z;
+    }
+    let log_total = log(total);
+    let entropy = log_total - weighted / total;
+    var chosen = 0.0;
+    for (var k = 0u; k < NUM_ACTIONS; k++) {
+        chosen = select(chosen, logits[k], k == s.action);
+    }
+    let log_prob = chosen - top - log_total;
+
+    let log_ratio = log_prob - s.log_prob;
+    let ratio = exp(log_ratio);
+    var policy_loss: f32;
+    var d_log_prob: f32; // d policy_loss / d log_prob
+    var clipped = 0.0;
+    if pc.algo == ALGO_PPO {
+        let unclipped = ratio * advantage;
+        let bounded = clamp(ratio, 1.0 - pc.clip, 1.0 + pc.clip) * advantage;
+        policy_loss = -min(unclipped, bounded);
+        let outside = abs(ratio - 1.0) > pc.clip;
+        clipped = select(0.0, 1.0, outside);
+        d_log_prob = select(-unclipped, 0.0, outside && bounded < unclipped);
+    } else {
+        policy_loss = -log_prob * advantage;
+        d_log_prob = -advantage;
+    }
+
+    var value_loss = 0.5 * (value - s.ret) * (value - s.ret);
+    var d_value = value - s.ret;
+    if pc.value_clip > 0.0 {
+        let moved = clamp(value - s.value, -pc.value_clip, pc.value_clip);
+        let error_clipped = s.value + moved - s.ret;
+        let loss_clipped = 0.5 * error_clipped * error_clipped;
+        if loss_clipped > value_loss {
+            value_loss = loss_clipped;
+            d_value = select(0.0, error_clipped, abs(value - s.value) < pc.value_clip);
+        }
+    }
+
+    var out: SampleLoss;
+    for (var k = 0u; k < NUM_ACTIONS; k++) {
+        let z = logits[k] - top;
+        let p = exp(z) / total;
+        let one_hot = select(0.0, 1.0, k == s.action);
+        // d entropy / d z_k = -p_k (log p_k + entropy)
+        let d_entropy = -p * (z - log_total + entropy);
+        out.d_logits[k] = inv_m * (d_log_prob * (one_hot - p) - pc.ent_coef * d_entropy);
+    }
+    out.d_value = inv_m * pc.vf_coef * d_value;
+    out.terms = array<f32, LOSS_TERMS>(policy_loss, value_loss, entropy, (ratio - 1.0) - log_ratio, clipped);
+    return out;
+}

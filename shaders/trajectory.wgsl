@@ -1,0 +1,24 @@
+// What the policy rollout records per step and per env for the learners (twins:
+// src/learn/ppo.rs `TrajStep`, `EnvStats`).
+
+struct TrajStep {
+    action: u32,
+    log_prob: f32,
+    value: f32,
+    reward: f32,
+    flags: u32,        // FLAG_TERMINATED | FLAG_TRUNCATED
+    final_value: f32,  // value of the final observation, where truncated
+    advantage: f32,
+    ret: f32,
+}
+
+const FLAG_TERMINATED: u32 = 1u;
+const FLAG_TRUNCATED: u32 = 2u;
+
+struct EnvStats {
+    episode_return: f32, // of the running episode
+    return_sum: f32,     // of the episodes finished in the last rollout
+    episodes: f32,
+    last_value: f32,     // value of the observation after the last step
+}
+
