@@ -74,6 +74,7 @@ impl<T: Pod> GpuBuffer<T> {
         if bytes == 0 {
             return Ok(Vec::new());
         }
+        gpu.count_read_back(bytes);
         let staging = gpu.scoped("reading a buffer back", || {
             let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("readback"),

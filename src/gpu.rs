@@ -21,6 +21,8 @@ pub struct Gpu {
     /// opened itself, these are recorded (rather than wgpu's default panic) and every later
     /// call returns them.
     broken: Arc<Mutex<Option<String>>>,
+    /// Bytes copied back to the host through wgym's readbacks, for traffic accounting.
+    read_back: Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -117,6 +119,7 @@ impl Gpu {
             info,
             pipelines: Arc::default(),
             broken: Arc::default(),
+            read_back: Arc::default(),
         }
     }
 
@@ -131,6 +134,16 @@ impl Gpu {
     /// `"name (backend, device type)"`, for logs and benchmark records.
     pub fn describe(&self) -> String {
         describe(&self.info)
+    }
+
+    /// Bytes wgym has read back from this device so far (all clones of this `Gpu`).
+    pub fn bytes_read_back(&self) -> u64 {
+        self.read_back.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_read_back(&self, bytes: u64) {
+        self.read_back
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether the adapter runs on the CPU (lavapipe, WARP, llvmpipe GL).

@@ -59,6 +59,9 @@ struct TrainArgs {
     /// Total updates (overrides the config; with --resume, extends the run).
     #[arg(long, value_name = "N")]
     updates: Option<u32>,
+    /// Stop (with a checkpoint) once this many updates are done; continue with --resume.
+    #[arg(long, value_name = "N")]
+    stop_after: Option<u32>,
     /// Print the effective config and exit.
     #[arg(long)]
     print_config: bool,
@@ -335,7 +338,7 @@ fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
             .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))?;
         let gpu = Gpu::new()?;
         let run = Run::resume(&gpu, &out, args.updates)?;
-        return drive(process_start, run, &out, &gpu);
+        return drive(process_start, run, &out, &gpu, args.stop_after);
     }
     let env_id = args
         .env
@@ -374,7 +377,7 @@ fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
     }
     let gpu = Gpu::new()?;
     let run = Run::start(&gpu, &env_id, args.agents, config, &out)?;
-    drive(process_start, run, &out, &gpu)
+    drive(process_start, run, &out, &gpu, args.stop_after)
 }
 
 /// Run updates to the end with a progress bar; report throughput and where files are.
@@ -383,6 +386,7 @@ fn drive(
     mut run: wgym::learn::run::Run,
     out: &std::path::Path,
     gpu: &Gpu,
+    stop_after: Option<u32>,
 ) -> Result<()> {
     use wgym::learn::run::{CHECKPOINT, CURVE, LOG};
 
@@ -408,8 +412,10 @@ fn drive(
     );
     let started = Instant::now();
     let mut first_update_done = None;
-    while !run.done() {
-        let row = run.step();
+    let stop = stop_after.unwrap_or(c.updates).min(c.updates);
+    while run.trainer.progress().update < stop {
+        let last = run.trainer.progress().update + 1 == stop;
+        let row = run.step(last);
         let row = match row {
             Ok(r) => r,
             Err(e) => {

@@ -133,12 +133,13 @@ fn check_update(env_id: &str, c: TrainConfig, agents: u32) {
     }
     let stats = trainer.stats().unwrap();
     let steps = (c.epochs * c.minibatches) as f32;
+    let samples = steps * c.minibatch() as f32;
     for (agent, (g, t)) in stats.iter().zip(&twin_stats).enumerate() {
         let pairs = [
-            (g.policy_loss, t[0] / steps),
-            (g.value_loss, t[1] / steps),
-            (g.entropy, t[2] / steps),
-            (g.approx_kl, t[3] / steps),
+            (g.policy_loss, t[0] / samples),
+            (g.value_loss, t[1] / samples),
+            (g.entropy, t[2] / samples),
+            (g.approx_kl, t[3] / samples),
             (g.grad_norm, t[5] / steps),
         ];
         for (k, (a, b)) in pairs.into_iter().enumerate() {
@@ -173,4 +174,86 @@ fn a2c_update_matches_twin() {
     c.minibatches = 1;
     c.value_clip = 0.0;
     check_update("FourRooms-misc", c, 2);
+}
+
+/// The twin's backpropagated gradient of a minibatch loss against central finite
+/// differences in every weight of a small net (tanh and relu), PPO and A2C.
+#[test]
+fn twin_gradient_matches_finite_differences() {
+    use wgym::learn::PolicyNet;
+    use wgym::rng;
+    for (activation, algo) in [(Activation::Tanh, Algo::Ppo), (Activation::Relu, Algo::A2c)] {
+        let net = PolicyNet::new(3, 4, &[5, 4], activation).unwrap();
+        let w = net.init(rng::key(11));
+        // Push the tiny logits head up so the policy is not uniform.
+        let w: Vec<f32> = w
+            .iter()
+            .map(|x| x * 20.0)
+            .map(|x| x.clamp(-1.5, 1.5))
+            .collect();
+        let samples = 12;
+        let key = rng::key(5);
+        let traj_obs: Vec<f32> = (0..samples * 3)
+            .map(|i| rng::normal(key, i as u32))
+            .collect();
+        let traj: Vec<TrajStep> = (0..samples)
+            .map(|i| {
+                let (logits, value) = net.forward(&w, &traj_obs[i * 3..i * 3 + 3]);
+                let action = rng::below(key, 1000 + i as u32, 4);
+                let top = logits.iter().copied().fold(f32::MIN, f32::max);
+                let total: f32 = logits.iter().map(|l| (l - top).exp()).sum();
+                TrajStep {
+                    action,
+                    // Old log-prob and value a little off, inside the clip ranges.
+                    log_prob: logits[action as usize] - top - total.ln() + 0.05,
+                    value: value + 0.03,
+                    advantage: rng::normal(key, 2000 + i as u32),
+                    ret: value + rng::normal(key, 3000 + i as u32),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let mut c = small_config();
+        c.algo = algo;
+        let rows: Vec<usize> = (0..samples).collect();
+        let grad = twin::minibatch_gradient(&c, &net, &w, &traj, &traj_obs, &rows);
+        let norm = grad.iter().map(|g| g * g).sum::<f32>().sqrt();
+        assert!(norm > 1e-3, "the gradient is {norm}");
+        let h = 1e-3f32;
+        for p in 0..w.len() {
+            let (mut up, mut down) = (w.clone(), w.clone());
+            up[p] += h;
+            down[p] -= h;
+            let numeric = (twin::minibatch_loss(&c, &net, &up, &traj, &traj_obs, &rows)
+                - twin::minibatch_loss(&c, &net, &down, &traj, &traj_obs, &rows))
+                / (2.0 * h as f64);
+            assert!(
+                (numeric as f32 - grad[p]).abs() <= 2e-3 * norm + 1e-4,
+                "{activation:?} {algo:?}: weight {p}: backprop {} vs finite differences {numeric}",
+                grad[p]
+            );
+        }
+    }
+}
+
+/// A NaN in one agent's weights stops training with an error that names the update and
+/// the agent; the other agents are untouched by it.
+#[test]
+fn a_diverging_agent_is_an_error_naming_update_and_agent() {
+    let c = small_config();
+    let mut trainer = Trainer::new(&gpu(), make("FourRooms-misc").unwrap(), 3, c).unwrap();
+    trainer.update().unwrap();
+    trainer.stats().unwrap();
+    let mut w = trainer.weights().unwrap();
+    let p = trainer.net().params() as usize;
+    w[p + 7] = f32::NAN;
+    trainer.set_weights(&w).unwrap();
+    trainer.update().unwrap();
+    let err = trainer.stats().unwrap_err().to_string();
+    assert!(err.contains("update 2") && err.contains("agent 1"), "{err}");
+    let after = trainer.weights().unwrap();
+    assert!(after[..p]
+        .iter()
+        .chain(&after[2 * p..])
+        .all(|x| x.is_finite()));
 }

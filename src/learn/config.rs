@@ -184,7 +184,7 @@ impl TrainConfig {
                 format!("envs x steps = {} x {} is too large", self.envs, self.steps),
             );
         }
-        if self.samples() % self.minibatches != 0 {
+        if !self.samples().is_multiple_of(self.minibatches) {
             return bad(
                 "minibatches",
                 format!(

@@ -255,7 +255,7 @@ mod tests {
 
     #[test]
     fn layout_counts_every_weight_and_bias() {
-        let net = PolicyNet::new(4, &[64, 64], 4, Activation::Tanh).unwrap();
+        let net = PolicyNet::new(4, 4, &[64, 64], Activation::Tanh).unwrap();
         let actor = 5 * 64 + 65 * 64 + 65 * 4;
         let critic = 5 * 64 + 65 * 64 + 65;
         assert_eq!(net.params(), actor + critic);

@@ -91,14 +91,16 @@ impl Run {
         self.trainer.progress().update >= self.trainer.config().updates
     }
 
-    /// One update; logs when due (returning the row) and checkpoints when due.
-    pub fn step(&mut self) -> Result<Option<LogRow>> {
+    /// One update; logs when due (returning the row) and checkpoints when due or when
+    /// `checkpoint` asks (e.g. before stopping).
+    pub fn step(&mut self, checkpoint: bool) -> Result<Option<LogRow>> {
         self.trainer.update()?;
         let c = self.trainer.config();
         let update = self.trainer.progress().update;
-        let checkpoint_due =
-            self.done() || (c.checkpoint_every > 0 && update % c.checkpoint_every == 0);
-        let log_due = self.done() || update % c.log_every == 0 || checkpoint_due;
+        let checkpoint_due = checkpoint
+            || self.done()
+            || (c.checkpoint_every > 0 && update.is_multiple_of(c.checkpoint_every));
+        let log_due = self.done() || update.is_multiple_of(c.log_every) || checkpoint_due;
         if !log_due {
             return Ok(None);
         }

@@ -851,6 +851,8 @@ impl Trainer {
             bytemuck::cast_slice(&self.buffers[&Buf::Flags].read(&self.gpu)?).to_vec();
         let c = &self.config;
         let minibatch_steps = (c.epochs * c.minibatches) as f32;
+        // The loss terms are summed over every sample of every minibatch.
+        let samples = minibatch_steps * c.minibatch() as f32;
         let update = self.progress.update;
         let mut stats = Vec::with_capacity(self.agents as usize);
         for (agent, (s, &flag)) in raw.chunks(STATS as usize).zip(&flags).enumerate() {
@@ -876,11 +878,11 @@ impl Trainer {
             }
             let episodes = s[STAT_RETURN_SUM as usize + 1];
             stats.push(AgentStats {
-                policy_loss: s[0] / minibatch_steps,
-                value_loss: s[1] / minibatch_steps,
-                entropy: s[2] / minibatch_steps,
-                approx_kl: s[3] / minibatch_steps,
-                clip_frac: s[4] / minibatch_steps,
+                policy_loss: s[0] / samples,
+                value_loss: s[1] / samples,
+                entropy: s[2] / samples,
+                approx_kl: s[3] / samples,
+                clip_frac: s[4] / samples,
                 grad_norm: s[STAT_GRAD_NORM as usize] / minibatch_steps,
                 mean_return: s[STAT_RETURN_SUM as usize] / episodes,
                 episodes,

@@ -6,7 +6,7 @@
 use super::adam::{self, AdamConfig};
 use super::config::{Algo, TrainConfig};
 use super::net::{Activation, Mlp, PolicyNet};
-use super::ppo::{self, EnvStats, PpoConfig, TrajStep, LOSS_TERMS};
+use super::ppo::{self, EnvStats, PpoConfig, TrajStep};
 use super::trainer::{learning_rate, permutation_key, STATS};
 use crate::driver::keys::{self, KEY_ACTION, KEY_RESET, KEY_STEP};
 use crate::env::Env;
@@ -275,8 +275,8 @@ pub fn learn(
                     let logits = actor.last().unwrap();
                     let loss =
                         ppo::sample_loss(&cfg, logits, critic.last().unwrap()[0], s, advantage);
-                    for k in 0..LOSS_TERMS as usize {
-                        stats[k] += loss.terms[k];
+                    for (sum, term) in stats.iter_mut().zip(loss.terms) {
+                        *sum += term;
                     }
                     backward(
                         &net.actor,
