@@ -15,7 +15,13 @@ struct DriverConfig {
     params_per_env: u32, // 0: every env reads params[0]
     num_steps: u32,      // rollout length
     envs_per_agent: u32, // policy rollout: envs of one agent (workgroup_id.y is the agent)
-    _pad: u32,
+    // A rollout split into dispatches (see driver::LOOP_BUDGET): steps taken by the earlier
+    // ones (0: the rollout starts here) and the whole rollout's length.
+    rollout_offset: u32,
+    rollout_steps: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 override WG: u32 = 64u;

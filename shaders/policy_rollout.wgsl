@@ -2,7 +2,8 @@
 // in one invocation, the env state in registers, actions sampled from the agent's actor,
 // and per step what the learner needs: observation, action, log-prob, value, reward,
 // flags and, for truncated steps, the value of the final observation. Workgroups are laid
-// out (envs of an agent, agent), so the agent is uniform over a workgroup.
+// out (envs of an agent, agent), so the agent is uniform over a workgroup. A rollout may be
+// split into dispatches (driver::LOOP_BUDGET); records go to their place in the whole.
 
 @group(0) @binding(3) var<storage, read_write> states: array<EnvState>;
 @group(0) @binding(4) var<storage, read_write> env_stats: array<EnvStats>;
@@ -34,11 +35,13 @@ fn policy_rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
     let env_key = rng_fold(cfg.key, i);
     var s = states[i];
     var stats = env_stats[i];
-    stats.return_sum = 0.0;
-    stats.episodes = 0.0;
+    if cfg.rollout_offset == 0u {
+        stats.return_sum = 0.0;
+        stats.episodes = 0.0;
+    }
     for (var t = 0u; t < cfg.num_steps; t++) {
         let t_key = rng_fold(env_key, cfg.step + t);
-        let record = i * cfg.num_steps + t;
+        let record = i * cfg.rollout_steps + cfg.rollout_offset + t;
         observe(s, p);
         if owns_env {
             for (var j = 0u; j < OBS_DIM; j++) {

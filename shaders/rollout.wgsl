@@ -40,11 +40,16 @@ fn rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     let p = env_params(i);
     let env_key = rng_fold(cfg.key, i);
     var s = states[i];
-    var episode_return = stats[i].episode_return;
-    var return_sum = 0.0;
-    var episodes = 0u;
-    obs_checksum = 0u;
-    env_observe(s, p);
+    // A continued rollout (split into dispatches) keeps its sums.
+    let carried = stats[i];
+    let fresh = cfg.rollout_offset == 0u;
+    var episode_return = carried.episode_return;
+    var return_sum = select(carried.return_sum, 0.0, fresh);
+    var episodes = select(carried.episodes, 0u, fresh);
+    obs_checksum = select(carried.obs_checksum, 0u, fresh);
+    if fresh {
+        env_observe(s, p);
+    }
     for (var t = 0u; t < cfg.num_steps; t++) {
         let t_key = rng_fold(env_key, cfg.step + t);
         let action = random_action(t_key);

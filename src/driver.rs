@@ -26,7 +26,11 @@ pub struct DriverConfig {
     pub params_per_env: u32,
     pub num_steps: u32,
     pub envs_per_agent: u32,
-    pub _pad: u32,
+    /// Steps of the rollout done by earlier dispatches (0: it starts here).
+    pub rollout_offset: u32,
+    /// The whole rollout's length.
+    pub rollout_steps: u32,
+    pub _pad: [u32; 3],
 }
 
 /// Twin of WGSL `RolloutStats`, one per env.
@@ -209,6 +213,20 @@ pub fn dispatch_size(gpu: &Gpu, batch: u32, workgroup_size: u32) -> Result<(u32,
         });
     }
     Ok((x, y))
+}
+
+/// Loop iterations a fused-rollout dispatch may take per invocation on CPU adapters: lavapipe
+/// ends an invocation's loops after 65535 iterations in all (counting every loop).
+pub const LOOP_BUDGET: u32 = 60_000;
+
+/// Steps one dispatch of a fused rollout may take, given an upper bound of loop iterations
+/// per step: all of them on GPUs, within [`LOOP_BUDGET`] on CPU adapters.
+pub fn steps_per_dispatch(gpu: &Gpu, iterations_per_step: u32) -> u32 {
+    if gpu.is_cpu() {
+        (LOOP_BUDGET / iterations_per_step.max(1)).max(1)
+    } else {
+        u32::MAX
+    }
 }
 
 /// Check a workgroup size against the device.

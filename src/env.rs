@@ -33,6 +33,11 @@ pub struct EnvWgsl {
     pub prelude: String,
     /// Lookup tables, read in WGSL with `env_table(i)`; offsets go in `consts`.
     pub tables: Vec<u32>,
+    /// An upper bound of the loop iterations of one step (`env_step`, `env_observe` and an
+    /// auto-reset), counting loops the compiler might not unroll. lavapipe ends all loops of
+    /// an invocation after 65535 iterations in all, so the fused rollouts take at most
+    /// `driver::LOOP_BUDGET` iterations per dispatch there.
+    pub loop_iterations: u32,
 }
 
 /// Result of one env step, before auto-reset.

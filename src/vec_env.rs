@@ -370,9 +370,24 @@ impl VecEnv {
     /// The fused rollout: `steps` steps of every env with uniform random actions inside one
     /// dispatch. Results: [`VecEnv::rollout_stats`] and the final states.
     pub fn rollout(&mut self, steps: u32) -> Result<()> {
-        let mut cfg = self.config_at(keys::step_root(self.seed), self.step_count);
-        cfg.num_steps = steps;
-        self.run("rollout", self.kernels(), &[cfg], &["rollout"])?;
+        let per_dispatch =
+            driver::steps_per_dispatch(&self.gpu, self.env.wgsl().loop_iterations + 2);
+        let configs: Vec<DriverConfig> = (0..steps.div_ceil(per_dispatch.max(1)))
+            .map(|k| {
+                let offset = k * per_dispatch;
+                let mut cfg = self.config_at(
+                    keys::step_root(self.seed),
+                    self.step_count.wrapping_add(offset),
+                );
+                cfg.num_steps = per_dispatch.min(steps - offset);
+                cfg.rollout_offset = offset;
+                cfg.rollout_steps = steps;
+                cfg
+            })
+            .collect();
+        for chunk in configs.chunks(CONFIG_SLOTS as usize) {
+            self.run("rollout", self.kernels(), chunk, &["rollout"])?;
+        }
         self.step_count = self.step_count.wrapping_add(steps);
         self.observe()?;
         Ok(())

@@ -184,6 +184,7 @@ impl EnvKernel for BrokenEnv {
             consts: vec![("NUM_ACTIONS", 1), ("OBS_DIM", 1), ("OBS_DENSE", 1)],
             prelude: String::new(),
             tables: Vec::new(),
+            loop_iterations: 1,
         }
     }
     fn default_params(&self) -> [u32; 1] {

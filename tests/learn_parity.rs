@@ -85,6 +85,12 @@ fn check_update(env_id: &str, c: TrainConfig, agents: u32) {
             "{env_id}: final value at {k}"
         );
     }
+    let truncated = traj.iter().filter(|s| s.flags & 2 != 0).count();
+    assert!(
+        c.steps < 500 || truncated > 0,
+        "{env_id}: no truncated step in {} steps",
+        c.steps
+    );
     for (g, t) in env_stats.iter().zip(&twin_rollout.env_stats) {
         assert_eq!(
             (g.episode_return, g.return_sum, g.episodes),
@@ -256,4 +262,15 @@ fn a_diverging_agent_is_an_error_naming_update_and_agent() {
         .iter()
         .chain(&after[2 * p..])
         .all(|x| x.is_finite()));
+}
+
+/// A rollout past FourRooms' 500-step limit: truncated steps carry the value of their final
+/// observation, and on CPU adapters the rollout is split into several dispatches.
+#[test]
+fn long_policy_rollouts_with_truncation_match_twin() {
+    let mut c = small_config();
+    c.envs = 4;
+    c.steps = 520;
+    c.network.hidden = vec![8];
+    check_update("FourRooms-misc", c, 2);
 }

@@ -148,3 +148,22 @@ fn gymnax_bandit_draws_its_two_arms_from_the_reward_prob_coin() {
     }
     assert!((400..600).contains(&arm0_good));
 }
+
+/// Long fused rollouts in one call: lavapipe ends any invocation's loops after 65535
+/// iterations in all, so a rollout longer than that budget must be split into dispatches
+/// (`VecEnv::rollout` does) or it silently stops early.
+#[test]
+fn rollouts_longer_than_lavapipes_loop_limit_match_the_twin() {
+    for id in ["BernoulliBandit-misc", "FourRooms-misc", "LpgGrid-dense"] {
+        let env = wgym::make(id).unwrap();
+        let (mut g, mut c) = pair(env, 2, 2, ParamsInit::Default);
+        g.rollout(70_000).unwrap();
+        c.rollout(70_000);
+        assert_eq!(
+            g.states().unwrap(),
+            c.state_bytes(),
+            "{id}: states after 70000 steps"
+        );
+        assert_eq!(g.rollout_stats().unwrap(), c.stats, "{id}: rollout stats");
+    }
+}

@@ -179,6 +179,8 @@ impl<const K: usize> EnvKernel for Bandit<K> {
             ],
             prelude: String::new(),
             tables: Vec::new(),
+            // Loops over the arms, and rng_below's retries.
+            loop_iterations: 4 * Self::ARMS + 32,
         }
     }
 

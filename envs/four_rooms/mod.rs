@@ -111,6 +111,8 @@ impl EnvKernel for FourRooms {
             ],
             prelude: String::new(),
             tables,
+            // rng_below's retries.
+            loop_iterations: 64,
         }
     }
 

@@ -444,6 +444,8 @@ impl EnvKernel for LpgGrid {
                 pair(q8(ALL_P_RESPAWN))
             ),
             tables: Vec::new(),
+            // Loops over cells, mask words, slots and types, and placement draws.
+            loop_iterations: 2048,
         }
     }
 

@@ -124,6 +124,17 @@ impl PolicyNet {
         widest(&self.actor).max(widest(&self.critic))
     }
 
+    /// An upper bound of the loop iterations of one policy-rollout step's network passes
+    /// (the actor once, the critic up to twice), if no loop were unrolled.
+    pub fn loop_iterations(&self) -> u32 {
+        let passes = |m: &Mlp| -> u32 {
+            (0..m.layers())
+                .map(|l| m.dims[l + 1] * (m.dims[l] + 2))
+                .sum()
+        };
+        passes(&self.actor) + 2 * passes(&self.critic)
+    }
+
     /// WGSL constants of `shaders/policy.wgsl`.
     pub fn wgsl_prelude(&self) -> String {
         let dims = |m: &Mlp| {

@@ -485,24 +485,32 @@ impl Trainer {
         self.config.envs.next_power_of_two().clamp(8, WG)
     }
 
-    /// Every dispatch of the next update, in order, with its config.
-    fn plan(&self) -> Vec<Dispatch> {
+    /// The policy rollout of the next update (in dispatches of at most LOOP_BUDGET loop
+    /// iterations on CPU adapters) and the sums of its episode returns per agent.
+    fn rollout_plan(&self) -> Vec<Dispatch> {
         let c = &self.config;
-        let a = self.agents;
-        let e = c.envs;
-        let m = self.minibatch();
-        let update = self.progress.update;
+        let (a, e) = (self.agents, c.envs);
+        let spec = self.vec_env.spec();
+        let per_step = self.net.loop_iterations()
+            + self.vec_env.env().wgsl().loop_iterations
+            + 3 * (spec.num_actions + spec.obs_dim)
+            + 4;
+        let per_dispatch = driver::steps_per_dispatch(&self.gpu, per_step).min(c.steps);
         let mut plan = Vec::new();
-
-        let mut rollout_cfg: DriverConfig = self.vec_env.step_config(self.progress.step_count);
-        rollout_cfg.num_steps = c.steps;
-        rollout_cfg.envs_per_agent = e;
-        plan.push(Dispatch::new(
-            Kernel::PolicyRollout,
-            &[Buf::EnvStats, Buf::Weights, Buf::Traj, Buf::TrajObs],
-            [e.div_ceil(self.rollout_wg()), a, 1],
-            &rollout_cfg,
-        ));
+        for offset in (0..c.steps).step_by(per_dispatch as usize) {
+            let step = self.progress.step_count.wrapping_add(offset);
+            let mut rollout_cfg: DriverConfig = self.vec_env.step_config(step);
+            rollout_cfg.num_steps = per_dispatch.min(c.steps - offset);
+            rollout_cfg.envs_per_agent = e;
+            rollout_cfg.rollout_offset = offset;
+            rollout_cfg.rollout_steps = c.steps;
+            plan.push(Dispatch::new(
+                Kernel::PolicyRollout,
+                &[Buf::EnvStats, Buf::Weights, Buf::Traj, Buf::TrajObs],
+                [e.div_ceil(self.rollout_wg()), a, 1],
+                &rollout_cfg,
+            ));
+        }
         // Returns and episode counts of the rollout into the agent statistics.
         plan.push(column_sums(
             Buf::EnvStats,
@@ -520,6 +528,17 @@ impl Trainer {
                 _pad: 0,
             },
         ));
+        plan
+    }
+
+    /// Every dispatch of the next update, in order, with its config.
+    fn plan(&self) -> Vec<Dispatch> {
+        let c = &self.config;
+        let a = self.agents;
+        let e = c.envs;
+        let m = self.minibatch();
+        let update = self.progress.update;
+        let mut plan = self.rollout_plan();
         let mut ppo_cfg = PpoConfig {
             key: [0, 0],
             envs: e,
@@ -824,9 +843,7 @@ impl Trainer {
     pub fn evaluate(&mut self, rollouts: u32) -> Result<Vec<(f32, f32)>> {
         let mut totals = vec![(0.0f32, 0.0f32); self.agents as usize];
         for _ in 0..rollouts {
-            // The plan starts with the rollout and the sums of its returns.
-            let plan: Vec<Dispatch> = self.plan().into_iter().take(2).collect();
-            self.submit("an evaluation rollout", &plan)?;
+            self.submit("an evaluation rollout", &self.rollout_plan())?;
             self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
             self.vec_env.set_step_count(self.progress.step_count);
             let raw = self.buffers[&Buf::AgentStats].read(&self.gpu)?;
