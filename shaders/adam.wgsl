@@ -1,6 +1,7 @@
-// The optimizer step, per agent (twin: src/learn/adam.rs): sum the split-K gradient
-// chunks, clip by the global gradient norm, Adam. A non-finite gradient norm or weight sets
-// a bit in the agent's flags (atomicOr is order-independent, so still deterministic).
+// The optimizer step, per agent (twin: src/learn/adam.rs): sum the gradient chunks, then
+// (after reduce.wgsl has summed the squares of the gradient) clip by the global norm and
+// step Adam. A non-finite gradient norm or weight sets a bit in the agent's flags (atomicOr
+// is order-independent, so still deterministic).
 
 struct AdamConfig {
     params: u32,          // weights per agent
@@ -14,7 +15,11 @@ struct AdamConfig {
     max_grad_norm: f32,   // 0: no clipping
     stats_stride: u32,    // floats per agent in agent_stats
     grad_norm_slot: u32,  // where the norm is accumulated
-    _pad: u32,
+    scratch_stride: u32,  // floats per agent in scratch
+    sum_sq_slot: u32,     // where reduce.wgsl left the gradient's sum of squares
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> ac: AdamConfig;
@@ -24,17 +29,13 @@ struct AdamConfig {
 @group(0) @binding(4) var<storage, read_write> adam_m: array<f32>;
 @group(0) @binding(5) var<storage, read_write> adam_v: array<f32>;
 @group(0) @binding(6) var<storage, read_write> agent_stats: array<f32>;
-@group(0) @binding(7) var<storage, read_write> clip_scale: array<f32>;
+@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(8) var<storage, read_write> flags: array<atomic<u32>>;
 
 override WG: u32 = 64u;
 
 const FLAG_GRAD: u32 = 1u;
 const FLAG_WEIGHTS: u32 = 2u;
-const NORM_WIDTH: u32 = 64u;
-
-var<workgroup> partial: array<f32, NORM_WIDTH>;
-
 fn is_finite(v: f32) -> bool {
     // NaN fails both comparisons; infinities fail the second.
     return v == v && abs(v) <= 3.40282347e38;
@@ -54,36 +55,6 @@ fn sum_chunks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_
     grads[agent * ac.params + p] = g;
 }
 
-// One workgroup per agent: the global norm, in a fixed order, and the clip factor.
-@compute @workgroup_size(NORM_WIDTH)
-fn grad_norm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    let agent = wid.z;
-    var sum = 0.0;
-    for (var p = lid; p < ac.params; p += NORM_WIDTH) {
-        let g = grads[agent * ac.params + p];
-        sum += g * g;
-    }
-    partial[lid] = sum;
-    for (var half = NORM_WIDTH / 2u; half > 0u; half >>= 1u) {
-        workgroupBarrier();
-        if lid < half {
-            partial[lid] += partial[lid + half];
-        }
-    }
-    if lid == 0u {
-        let norm = sqrt(partial[0]);
-        var scale = 1.0;
-        if ac.max_grad_norm > 0.0 && norm > ac.max_grad_norm {
-            scale = ac.max_grad_norm / norm;
-        }
-        clip_scale[agent] = scale;
-        agent_stats[agent * ac.stats_stride + ac.grad_norm_slot] += norm;
-        if !is_finite(norm) {
-            atomicOr(&flags[agent], FLAG_GRAD);
-        }
-    }
-}
-
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let agent = wid.z;
@@ -91,8 +62,19 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     if p >= ac.params {
         return;
     }
+    let norm = sqrt(scratch[agent * ac.scratch_stride + ac.sum_sq_slot]);
+    var scale = 1.0;
+    if ac.max_grad_norm > 0.0 && norm > ac.max_grad_norm {
+        scale = ac.max_grad_norm / norm;
+    }
+    if p == 0u {
+        agent_stats[agent * ac.stats_stride + ac.grad_norm_slot] += norm;
+        if !is_finite(norm) {
+            atomicOr(&flags[agent], FLAG_GRAD);
+        }
+    }
     let i = agent * ac.params + p;
-    let g = grads[i] * clip_scale[agent];
+    let g = grads[i] * scale;
     let m = ac.beta1 * adam_m[i] + (1.0 - ac.beta1) * g;
     let v = ac.beta2 * adam_v[i] + (1.0 - ac.beta2) * g * g;
     adam_m[i] = m;

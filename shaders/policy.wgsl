@@ -20,16 +20,17 @@ fn dense(w: u32, n_in: u32, n_out: u32, src: u32, dst: u32, hidden: bool) {
     }
 }
 
-// The actor on the observation in act[0..OBS_DIM]; its layers' outputs follow the
-// observation. Returns where its logits start.
-fn actor_forward(w0: u32) -> u32 {
+// The MLP with widths NET_DIMS[first..=first + layers] and weights from w0, on the
+// observation in act[0..OBS_DIM]; its layers' outputs from act[dst0] on. Returns where its
+// output starts.
+fn mlp_forward(w0: u32, layers: u32, first: u32, dst0: u32) -> u32 {
     var w = w0;
     var src = 0u;
-    var dst = OBS_DIM;
-    for (var l = 0u; l < ACTOR_LAYERS; l++) {
-        let n_in = ACTOR_DIMS[l];
-        let n_out = ACTOR_DIMS[l + 1u];
-        dense(w, n_in, n_out, src, dst, l + 1u < ACTOR_LAYERS);
+    var dst = dst0;
+    for (var l = 0u; l < layers; l++) {
+        let n_in = NET_DIMS[first + l];
+        let n_out = NET_DIMS[first + l + 1u];
+        dense(w, n_in, n_out, src, dst, l + 1u < layers);
         w += (n_in + 1u) * n_out;
         src = dst;
         dst += n_out;
@@ -37,21 +38,14 @@ fn actor_forward(w0: u32) -> u32 {
     return src;
 }
 
-// The critic on the observation in act[0..OBS_DIM]; its layers' outputs from CRITIC_ACT
-// on, so the actor's stay for a backward pass.
+// The actor; returns where its logits start in `act`.
+fn actor_forward(w0: u32) -> u32 {
+    return mlp_forward(w0, ACTOR_LAYERS, 0u, OBS_DIM);
+}
+
+// The critic's value (its activations overwrite the actor's).
 fn critic_forward(w0: u32) -> f32 {
-    var w = w0 + CRITIC_OFFSET;
-    var src = 0u;
-    var dst = CRITIC_ACT;
-    for (var l = 0u; l < CRITIC_LAYERS; l++) {
-        let n_in = CRITIC_DIMS[l];
-        let n_out = CRITIC_DIMS[l + 1u];
-        dense(w, n_in, n_out, src, dst, l + 1u < CRITIC_LAYERS);
-        w += (n_in + 1u) * n_out;
-        src = dst;
-        dst += n_out;
-    }
-    return act[src];
+    return act[mlp_forward(w0 + CRITIC_OFFSET, CRITIC_LAYERS, ACTOR_LAYERS + 1u, OBS_DIM)];
 }
 
 struct Sampled {

@@ -1,6 +1,6 @@
-// Per-agent column sums of a row-major table (twin: src/learn/nn.rs `column_sums`):
-// out[a][w] (+)= sum_r x[a][r][w]. One workgroup per (column, agent); its 64 invocations
-// take rows r = lid, lid + 64, ... and then halve in a fixed tree, so the order of the
+// Per-agent column sums (or sums of squares) of a row-major table: out[a][w] (+)=
+// sum_r x[a][r][w] (twins: the sums in src/learn/twin.rs, `adam::grad_norm`). One
+// workgroup per (column, agent); its 64 invocations take rows r = lid, lid + 64, ... and then halve in a fixed tree, so the order of the
 // additions is fixed (no float atomics) and does not depend on the device.
 
 struct ReduceConfig {
@@ -11,7 +11,7 @@ struct ReduceConfig {
     out_off: u32,
     out_agent: u32,
     accumulate: u32, // 1: add to out, 0: overwrite
-    _pad: u32,
+    square: u32,     // 1: sum the squares
 }
 
 @group(0) @binding(0) var<uniform> rc: ReduceConfig;
@@ -29,7 +29,8 @@ fn column_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id)
     let x0 = rc.x_off + agent * rc.x_agent + column;
     var sum = 0.0;
     for (var r = lid; r < rc.rows; r += REDUCE_WIDTH) {
-        sum += x[x0 + r * rc.x_row];
+        let v = x[x0 + r * rc.x_row];
+        sum += select(v, v * v, rc.square != 0u);
     }
     partial[lid] = sum;
     for (var half = REDUCE_WIDTH / 2u; half > 0u; half >>= 1u) {

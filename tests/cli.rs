@@ -1,18 +1,9 @@
 //! The `wgym` binary: listing, a one-cell bench with JSON, and clear errors with a non-zero
 //! exit on bad input.
 
-use std::process::{Command, Output};
+mod common;
 
-fn wgym(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wgym"))
-        .args(args)
-        .output()
-        .expect("the wgym binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{stderr, wgym};
 
 #[test]
 fn envs_lists_every_registered_env_with_specs() {

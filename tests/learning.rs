@@ -17,8 +17,8 @@ fn bandit_config() -> TrainConfig {
     c
 }
 
-/// Train to the end; every agent's mean episode return over the last `last` updates that
-/// finished episodes.
+/// Train to the end; every agent's reward per env-step, averaged over the last `last`
+/// updates that finished episodes.
 fn train(env: &str, agents: u32, c: TrainConfig, last: usize) -> Vec<f32> {
     let mut trainer = Trainer::new(&gpu(), make(env).unwrap(), agents, c.clone()).unwrap();
     let mut history: Vec<Vec<AgentStats>> = Vec::new();

@@ -1,21 +1,13 @@
 //! `wgym train` and `wgym eval`: the files a run leaves, resuming bit-identically, and a
 //! clear error with a non-zero exit for every bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::{stderr, wgym};
 use wgym::learn::checkpoint::Checkpoint;
-
-fn wgym(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wgym"))
-        .args(args)
-        .output()
-        .expect("the wgym binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wgym-train-{}-{name}", std::process::id()));

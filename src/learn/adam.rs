@@ -1,8 +1,9 @@
 //! Host side and CPU twin of `shaders/adam.wgsl`: summing gradient chunks, global-norm
-//! clipping and Adam, per agent.
+//! clipping (the sum of squares by `shaders/reduce.wgsl`) and Adam, per agent.
 
 use bytemuck::{Pod, Zeroable};
 
+use super::config::TrainConfig;
 use super::nn::{tree_sum, REDUCE_WIDTH};
 
 /// Twin of WGSL `AdamConfig`.
@@ -23,22 +24,39 @@ pub struct AdamConfig {
     pub max_grad_norm: f32,
     pub stats_stride: u32,
     pub grad_norm_slot: u32,
-    pub _pad: u32,
+    pub scratch_stride: u32,
+    /// Where the gradient's sum of squares is in the agent's scratch.
+    pub sum_sq_slot: u32,
+    pub _pad: [u32; 3],
+}
+
+impl AdamConfig {
+    /// The `t`-th optimizer step (from 1) of `params` weights per agent in `chunks` chunks.
+    pub fn new(c: &TrainConfig, params: u32, chunks: u32, lr: f32, t: u32) -> AdamConfig {
+        AdamConfig {
+            params,
+            chunks,
+            lr,
+            beta1: c.adam_beta1,
+            beta2: c.adam_beta2,
+            eps: c.adam_eps,
+            bias1: (1.0 - (c.adam_beta1 as f64).powi(t as i32)) as f32,
+            bias2: (1.0 - (c.adam_beta2 as f64).powi(t as i32)) as f32,
+            max_grad_norm: c.max_grad_norm,
+            stats_stride: 0,
+            grad_norm_slot: 0,
+            scratch_stride: 0,
+            sum_sq_slot: 0,
+            _pad: [0; 3],
+        }
+    }
 }
 
 /// Flag bits the kernels set per agent.
 pub const FLAG_GRAD: u32 = 1;
 pub const FLAG_WEIGHTS: u32 = 2;
 
-/// One agent's gradient from its chunks (twin of `sum_chunks`).
-pub fn sum_chunks(cfg: &AdamConfig, parts: &[f32]) -> Vec<f32> {
-    let p = cfg.params as usize;
-    (0..p)
-        .map(|i| (0..cfg.chunks as usize).fold(0.0, |g, c| g + parts[c * p + i]))
-        .collect()
-}
-
-/// The global norm in the kernel's order and the clip factor (twin of `grad_norm`).
+/// The global norm, summed in `column_sums`' order, and the clip factor.
 pub fn grad_norm(cfg: &AdamConfig, grads: &[f32]) -> (f32, f32) {
     let mut partial = [0.0f32; REDUCE_WIDTH];
     for (lane, sum) in partial.iter_mut().enumerate() {

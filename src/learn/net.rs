@@ -107,21 +107,11 @@ impl PolicyNet {
         self.actor.params() + self.critic.params()
     }
 
-    /// Where the critic's activations start in the kernels' private activation array:
-    /// after the observation and the actor's layer outputs.
-    fn critic_activations(&self) -> u32 {
-        self.actor.dims.iter().sum()
-    }
-
-    /// Floats of the kernels' private activation array.
+    /// Floats of the rollout's private activation array: the observation, then one
+    /// network's layer outputs.
     fn activation_len(&self) -> u32 {
-        self.critic_activations() + self.critic.dims[1..].iter().sum::<u32>()
-    }
-
-    /// Floats of the kernels' private layer-gradient arrays: the widest layer output.
-    fn delta_len(&self) -> u32 {
-        let widest = |m: &Mlp| *m.dims[1..].iter().max().unwrap();
-        widest(&self.actor).max(widest(&self.critic))
+        let sum = |m: &Mlp| m.dims.iter().sum::<u32>();
+        sum(&self.actor).max(sum(&self.critic))
     }
 
     /// An upper bound of the loop iterations of one policy-rollout step's network passes
@@ -135,27 +125,28 @@ impl PolicyNet {
         passes(&self.actor) + 2 * passes(&self.critic)
     }
 
-    /// WGSL constants of `shaders/policy.wgsl`.
+    /// WGSL constants of `shaders/policy.wgsl`: the actor's widths then the critic's in
+    /// one `NET_DIMS`.
     pub fn wgsl_prelude(&self) -> String {
-        let dims = |m: &Mlp| {
-            let list: Vec<String> = m.dims.iter().map(|d| format!("{d}u")).collect();
-            format!("array<u32, {}>({})", m.dims.len(), list.join(", "))
-        };
+        let dims: Vec<String> = self
+            .actor
+            .dims
+            .iter()
+            .chain(&self.critic.dims)
+            .map(|d| format!("{d}u"))
+            .collect();
         format!(
-            "const ACTOR_LAYERS: u32 = {}u;\nconst ACTOR_DIMS = {};\n\
-             const CRITIC_LAYERS: u32 = {}u;\nconst CRITIC_DIMS = {};\n\
+            "const ACTOR_LAYERS: u32 = {}u;\nconst CRITIC_LAYERS: u32 = {}u;\n\
+             const NET_DIMS = array<u32, {}>({});\n\
              const CRITIC_OFFSET: u32 = {}u;\nconst NET_PARAMS: u32 = {}u;\n\
-             const ACT_LEN: u32 = {}u;\nconst CRITIC_ACT: u32 = {}u;\nconst DELTA_LEN: u32 = {}u;\n\
-             const HIDDEN_ACTIVATION: u32 = {}u;\n",
+             const ACT_LEN: u32 = {}u;\nconst HIDDEN_ACTIVATION: u32 = {}u;\n",
             self.actor.layers(),
-            dims(&self.actor),
             self.critic.layers(),
-            dims(&self.critic),
+            dims.len(),
+            dims.join(", "),
             self.critic_offset(),
             self.params(),
             self.activation_len(),
-            self.critic_activations(),
-            self.delta_len(),
             self.activation as u32,
         )
     }

@@ -160,7 +160,7 @@ impl MatmulConfig {
     }
 }
 
-/// Twin of WGSL `ReduceConfig`: out[a][w] (+)= sum_r x[a][r][w] for `columns` columns.
+/// Twin of WGSL `ReduceConfig`: out[a][w] (+)= sum_r x[a][r][w] (or its square).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct ReduceConfig {
@@ -171,7 +171,42 @@ pub struct ReduceConfig {
     pub out_off: u32,
     pub out_agent: u32,
     pub accumulate: u32,
-    pub _pad: u32,
+    pub square: u32,
+}
+
+impl ReduceConfig {
+    /// Sums over `rows` rows: element (r, w) of agent a at `x_off + a * x_agent + r * x_row
+    /// + w`, its sum written to `out_off + a * out_agent + w`.
+    pub fn new(
+        rows: u32,
+        x_off: u32,
+        x_agent: u32,
+        x_row: u32,
+        out_off: u32,
+        out_agent: u32,
+    ) -> Self {
+        ReduceConfig {
+            rows,
+            x_off,
+            x_agent,
+            x_row,
+            out_off,
+            out_agent,
+            accumulate: 0,
+            square: 0,
+        }
+    }
+    /// Add to the output rather than overwrite it.
+    pub fn accumulating(self) -> Self {
+        ReduceConfig {
+            accumulate: 1,
+            ..self
+        }
+    }
+    /// Sum the squares.
+    pub fn squared(self) -> Self {
+        ReduceConfig { square: 1, ..self }
+    }
 }
 
 /// Lanes of the fixed reduction tree in `shaders/reduce.wgsl`.

@@ -3,6 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::config::{Algo, TrainConfig};
 use crate::rng::{self, Key};
 
 /// One step of one env, as the policy rollout records it (twin of WGSL `TrajStep`).
@@ -54,6 +55,31 @@ pub struct PpoConfig {
     pub _pad: [u32; 2],
 }
 
+impl PpoConfig {
+    /// The kernels' view of a training config (key and minibatch position unset).
+    pub fn new(c: &TrainConfig) -> PpoConfig {
+        PpoConfig {
+            key: [0, 0],
+            envs: c.envs,
+            steps: c.steps,
+            minibatch: c.minibatch(),
+            first: 0,
+            gamma: c.gamma,
+            gae_lambda: c.gae_lambda,
+            clip: c.clip,
+            value_clip: c.value_clip,
+            vf_coef: c.vf_coef,
+            ent_coef: c.ent_coef,
+            algo: match c.algo {
+                Algo::Ppo => ALGO_PPO,
+                Algo::A2c => ALGO_A2C,
+            },
+            normalize: c.normalize_advantages as u32,
+            _pad: [0; 2],
+        }
+    }
+}
+
 pub const ALGO_PPO: u32 = 0;
 pub const ALGO_A2C: u32 = 1;
 /// Columns of the per-sample terms table: policy loss, value loss, entropy, approx KL,
@@ -62,8 +88,10 @@ pub const TERMS: u32 = 8;
 pub const TERM_ADV: u32 = 6;
 /// Loss terms summed into the agent's statistics.
 pub const LOSS_TERMS: u32 = 5;
-/// Floats of per-agent scratch: advantage moments (sum, sum of squares).
+/// Floats of per-agent scratch: the minibatch's advantage moments (sum, sum of squares) and
+/// the gradient's sum of squares.
 pub const SCRATCH: u32 = 4;
+pub const SCRATCH_GRAD_SUM_SQ: u32 = 2;
 
 /// Twin of `gae` for one env's steps, given the value after its last step.
 pub fn gae(cfg: &PpoConfig, steps: &mut [TrajStep], last_value: f32) {

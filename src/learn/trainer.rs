@@ -10,10 +10,12 @@ use std::sync::Arc;
 use bytemuck::Pod;
 
 use super::adam::{AdamConfig, FLAG_GRAD, FLAG_WEIGHTS};
-use super::config::{Algo, TrainConfig};
+use super::config::TrainConfig;
 use super::net::{Activation, PolicyNet};
 use super::nn::{Epilogue, MatmulConfig, ReduceConfig, View};
-use super::ppo::{self, EnvStats, PpoConfig, TrajStep, LOSS_TERMS, SCRATCH, TERMS, TERM_ADV};
+use super::ppo::{
+    EnvStats, PpoConfig, TrajStep, LOSS_TERMS, SCRATCH, SCRATCH_GRAD_SUM_SQ, TERMS, TERM_ADV,
+};
 use crate::buffer::GpuBuffer;
 use crate::driver::{self, layout_entry, Driver, DriverConfig};
 use crate::env::Env;
@@ -88,7 +90,6 @@ enum Buf {
     Terms,
     Scratch,
     AgentStats,
-    ClipScale,
     Flags,
     /// Output of hidden layer `.1` of net `.0` (0 actor, 1 critic).
     Hidden(usize, usize),
@@ -109,7 +110,6 @@ enum Kernel {
         shape: MatmulConfig,
     },
     SumChunks,
-    GradNorm,
     Adam,
 }
 
@@ -129,7 +129,7 @@ impl Kernel {
             Kernel::Gae | Kernel::Gather | Kernel::Loss => Family::Ppo,
             Kernel::ColumnSums => Family::Reduce,
             Kernel::Matmul { .. } => Family::Nn,
-            Kernel::SumChunks | Kernel::GradNorm | Kernel::Adam => Family::Adam,
+            Kernel::SumChunks | Kernel::Adam => Family::Adam,
         }
     }
     fn entry(self) -> &'static str {
@@ -141,7 +141,6 @@ impl Kernel {
             Kernel::ColumnSums => "column_sums",
             Kernel::Matmul { .. } => "matmul",
             Kernel::SumChunks => "sum_chunks",
-            Kernel::GradNorm => "grad_norm",
             Kernel::Adam => "adam",
         }
     }
@@ -165,7 +164,7 @@ const ADAM_BINDS: [Buf; 8] = [
     Buf::AdamM,
     Buf::AdamV,
     Buf::AgentStats,
-    Buf::ClipScale,
+    Buf::Scratch,
     Buf::Flags,
 ];
 
@@ -326,9 +325,8 @@ impl Trainer {
             (Buf::Heads, a * m * heads, "the network outputs"),
             (Buf::DHeads, a * m * heads, "the output gradients"),
             (Buf::Terms, a * m * TERMS as usize, "the loss terms"),
-            (Buf::Scratch, a * SCRATCH as usize, "the minibatch moments"),
+            (Buf::Scratch, a * SCRATCH as usize, "the per-agent scratch"),
             (Buf::AgentStats, a * STATS as usize, "the agent statistics"),
-            (Buf::ClipScale, a, "the clip factors"),
             (Buf::Flags, a, "the divergence flags"),
         ];
         let widest = *self.config.network.hidden.iter().max().expect("checked") as usize;
@@ -414,7 +412,7 @@ impl Trainer {
                     Kernel::Matmul { wg, .. } => (&nn, wg),
                     Kernel::ColumnSums => (&reduce, WG),
                     Kernel::Gae | Kernel::Gather | Kernel::Loss => (&ppo, WG),
-                    Kernel::SumChunks | Kernel::GradNorm | Kernel::Adam => (&adam, WG),
+                    Kernel::SumChunks | Kernel::Adam => (&adam, WG),
                 };
                 let layout = if family == Family::Rollout {
                     &rollout_layout
@@ -512,22 +510,8 @@ impl Trainer {
             ));
         }
         // Returns and episode counts of the rollout into the agent statistics.
-        plan.push(column_sums(
-            Buf::EnvStats,
-            Buf::AgentStats,
-            2,
-            a,
-            ReduceConfig {
-                rows: e,
-                x_off: 1,
-                x_agent: e * 4,
-                x_row: 4,
-                out_off: STAT_RETURN_SUM,
-                out_agent: STATS,
-                accumulate: 0,
-                _pad: 0,
-            },
-        ));
+        let returns = ReduceConfig::new(e, 1, e * 4, 4, STAT_RETURN_SUM, STATS);
+        plan.push(column_sums(Buf::EnvStats, Buf::AgentStats, 2, a, returns));
         plan
     }
 
@@ -539,25 +523,7 @@ impl Trainer {
         let m = self.minibatch();
         let update = self.progress.update;
         let mut plan = self.rollout_plan();
-        let mut ppo_cfg = PpoConfig {
-            key: [0, 0],
-            envs: e,
-            steps: c.steps,
-            minibatch: m,
-            first: 0,
-            gamma: c.gamma,
-            gae_lambda: c.gae_lambda,
-            clip: c.clip,
-            value_clip: c.value_clip,
-            vf_coef: c.vf_coef,
-            ent_coef: c.ent_coef,
-            algo: match c.algo {
-                Algo::Ppo => ppo::ALGO_PPO,
-                Algo::A2c => ppo::ALGO_A2C,
-            },
-            normalize: c.normalize_advantages as u32,
-            _pad: [0; 2],
-        };
+        let mut ppo_cfg = PpoConfig::new(c);
         plan.push(Dispatch::new(
             Kernel::Gae,
             &PPO_BINDS,
@@ -572,73 +538,42 @@ impl Trainer {
                 ppo_cfg.first = minibatch * m;
                 let samples = [m.div_ceil(WG), 1, a];
                 plan.push(Dispatch::new(Kernel::Gather, &PPO_BINDS, samples, &ppo_cfg));
-                plan.push(column_sums(
-                    Buf::Terms,
-                    Buf::Scratch,
-                    2,
-                    a,
-                    ReduceConfig {
-                        rows: m,
-                        x_off: TERM_ADV,
-                        x_agent: m * TERMS,
-                        x_row: TERMS,
-                        out_off: 0,
-                        out_agent: SCRATCH,
-                        accumulate: 0,
-                        _pad: 0,
-                    },
-                ));
+                let moments = ReduceConfig::new(m, TERM_ADV, m * TERMS, TERMS, 0, SCRATCH);
+                plan.push(column_sums(Buf::Terms, Buf::Scratch, 2, a, moments));
                 for net in 0..2 {
                     self.forward(net, &mut plan);
                 }
                 plan.push(Dispatch::new(Kernel::Loss, &PPO_BINDS, samples, &ppo_cfg));
+                let losses = ReduceConfig::new(m, 0, m * TERMS, TERMS, 0, STATS).accumulating();
                 plan.push(column_sums(
                     Buf::Terms,
                     Buf::AgentStats,
                     LOSS_TERMS,
                     a,
-                    ReduceConfig {
-                        rows: m,
-                        x_off: 0,
-                        x_agent: m * TERMS,
-                        x_row: TERMS,
-                        out_off: 0,
-                        out_agent: STATS,
-                        accumulate: 1,
-                        _pad: 0,
-                    },
+                    losses,
                 ));
                 for net in 0..2 {
                     self.backward(net, &mut plan);
                 }
                 let t = (update * c.epochs + epoch) * c.minibatches + minibatch + 1;
+                let p = self.net.params();
                 let adam = AdamConfig {
-                    params: self.net.params(),
-                    chunks: self.chunks(),
-                    lr,
-                    beta1: c.adam_beta1,
-                    beta2: c.adam_beta2,
-                    eps: c.adam_eps,
-                    bias1: (1.0 - (c.adam_beta1 as f64).powi(t as i32)) as f32,
-                    bias2: (1.0 - (c.adam_beta2 as f64).powi(t as i32)) as f32,
-                    max_grad_norm: c.max_grad_norm,
                     stats_stride: STATS,
                     grad_norm_slot: STAT_GRAD_NORM,
-                    _pad: 0,
+                    scratch_stride: SCRATCH,
+                    sum_sq_slot: SCRATCH_GRAD_SUM_SQ,
+                    ..AdamConfig::new(c, p, self.chunks(), lr, t)
                 };
-                let per_param = [self.net.params().div_ceil(WG), 1, a];
+                let per_param = [p.div_ceil(WG), 1, a];
                 plan.push(Dispatch::new(
                     Kernel::SumChunks,
                     &ADAM_BINDS,
                     per_param,
                     &adam,
                 ));
-                plan.push(Dispatch::new(
-                    Kernel::GradNorm,
-                    &ADAM_BINDS,
-                    [1, 1, a],
-                    &adam,
-                ));
+                // The gradient's sum of squares, for the global-norm clipping.
+                let sum_sq = ReduceConfig::new(p, 0, p, 1, SCRATCH_GRAD_SUM_SQ, SCRATCH).squared();
+                plan.push(column_sums(Buf::Grads, Buf::Scratch, 1, a, sum_sq));
                 plan.push(Dispatch::new(Kernel::Adam, &ADAM_BINDS, per_param, &adam));
             }
         }

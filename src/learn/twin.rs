@@ -4,9 +4,9 @@
 //! check the kernels' plumbing (strides, offsets, chunks) too, not only their arithmetic.
 
 use super::adam::{self, AdamConfig};
-use super::config::{Algo, TrainConfig};
+use super::config::TrainConfig;
 use super::net::{Activation, Mlp, PolicyNet};
-use super::ppo::{self, EnvStats, PpoConfig, TrajStep};
+use super::ppo::{self, EnvStats, PpoConfig, TrajStep, LOSS_TERMS};
 use super::trainer::{learning_rate, permutation_key, STATS};
 use crate::driver::keys::{self, KEY_ACTION, KEY_RESET, KEY_STEP};
 use crate::env::Env;
@@ -181,29 +181,6 @@ fn backward(
     }
 }
 
-/// The PPO/A2C kernel config of a training config (key and minibatch position unset).
-pub fn ppo_config(c: &TrainConfig) -> PpoConfig {
-    PpoConfig {
-        key: [0, 0],
-        envs: c.envs,
-        steps: c.steps,
-        minibatch: c.minibatch(),
-        first: 0,
-        gamma: c.gamma,
-        gae_lambda: c.gae_lambda,
-        clip: c.clip,
-        value_clip: c.value_clip,
-        vf_coef: c.vf_coef,
-        ent_coef: c.ent_coef,
-        algo: match c.algo {
-            Algo::Ppo => ppo::ALGO_PPO,
-            Algo::A2c => ppo::ALGO_A2C,
-        },
-        normalize: c.normalize_advantages as u32,
-        _pad: [0; 2],
-    }
-}
-
 /// The learner half of update `update` for every agent, from a rollout's records: GAE
 /// (written into `traj`), then the epochs of minibatch steps on `weights`, `m` and `v`.
 /// Returns each agent's raw statistics as the kernels accumulate them.
@@ -219,7 +196,7 @@ pub fn learn(
     m: &mut [f32],
     v: &mut [f32],
 ) -> Vec<[f32; STATS as usize]> {
-    let mut cfg = ppo_config(c);
+    let mut cfg = PpoConfig::new(c);
     let (steps, samples, mb) = (
         c.steps as usize,
         c.samples() as usize,
@@ -234,8 +211,6 @@ pub fn learn(
     }
     let agents = env_stats.len() / c.envs as usize;
     let p = net.params() as usize;
-    let obs_dim = net.actor.dims[0] as usize;
-    let critic_offset = net.critic_offset() as usize;
     let lr = learning_rate(c, update);
     let mut out = vec![[0.0f32; STATS as usize]; agents];
     for (agent, stats) in out.iter_mut().enumerate() {
@@ -257,58 +232,12 @@ pub fn learn(
                             ) as usize
                     })
                     .collect();
-                let (sum, sum_sq) = rows.iter().fold((0.0f32, 0.0f32), |(s, q), &i| {
-                    let a = traj[i].advantage;
-                    (s + a, q + a * a)
-                });
-                let mut grads = vec![0.0f32; p];
-                for &i in &rows {
-                    let s = &traj[i];
-                    let x = &traj_obs[i * obs_dim..(i + 1) * obs_dim];
-                    let actor = activations(&net.actor, net.activation, w, x);
-                    let critic = activations(&net.critic, net.activation, &w[critic_offset..], x);
-                    let advantage = if c.normalize_advantages {
-                        ppo::normalize(s.advantage, sum, sum_sq, mb as u32)
-                    } else {
-                        s.advantage
-                    };
-                    let logits = actor.last().unwrap();
-                    let loss =
-                        ppo::sample_loss(&cfg, logits, critic.last().unwrap()[0], s, advantage);
-                    for (sum, term) in stats.iter_mut().zip(loss.terms) {
-                        *sum += term;
-                    }
-                    backward(
-                        &net.actor,
-                        net.activation,
-                        w,
-                        &actor,
-                        &loss.d_logits,
-                        &mut grads,
-                    );
-                    let (_, critic_grads) = grads.split_at_mut(critic_offset);
-                    backward(
-                        &net.critic,
-                        net.activation,
-                        &w[critic_offset..],
-                        &critic,
-                        &[loss.d_value],
-                        critic_grads,
-                    );
+                let (grads, terms) = gradient(&cfg, net, w, traj, traj_obs, &rows);
+                for (sum, term) in stats.iter_mut().zip(terms) {
+                    *sum += term;
                 }
                 let t = (update * c.epochs + epoch) * c.minibatches + minibatch + 1;
-                let adam_cfg = AdamConfig {
-                    params: p as u32,
-                    chunks: 1,
-                    lr,
-                    beta1: c.adam_beta1,
-                    beta2: c.adam_beta2,
-                    eps: c.adam_eps,
-                    bias1: (1.0 - (c.adam_beta1 as f64).powi(t as i32)) as f32,
-                    bias2: (1.0 - (c.adam_beta2 as f64).powi(t as i32)) as f32,
-                    max_grad_norm: c.max_grad_norm,
-                    ..Default::default()
-                };
+                let adam_cfg = AdamConfig::new(c, p as u32, 1, lr, t);
                 let (norm, scale) = adam::grad_norm(&adam_cfg, &grads);
                 stats[5] += norm;
                 adam::adam(&adam_cfg, &grads, scale, w, am, av);
@@ -331,25 +260,15 @@ pub fn minibatch_loss(
     traj_obs: &[f32],
     rows: &[usize],
 ) -> f64 {
-    let mut cfg = ppo_config(c);
+    let mut cfg = PpoConfig::new(c);
     cfg.minibatch = rows.len() as u32;
     let obs_dim = net.actor.dims[0] as usize;
-    let (sum, sum_sq) = rows.iter().fold((0.0f32, 0.0f32), |(s, q), &i| {
-        (
-            s + traj[i].advantage,
-            q + traj[i].advantage * traj[i].advantage,
-        )
-    });
+    let moments = moments(traj, rows);
     rows.iter()
         .map(|&i| {
             let (logits, value) = net.forward(w, &traj_obs[i * obs_dim..(i + 1) * obs_dim]);
             let s = &traj[i];
-            let advantage = if c.normalize_advantages {
-                ppo::normalize(s.advantage, sum, sum_sq, cfg.minibatch)
-            } else {
-                s.advantage
-            };
-            let t = ppo::sample_loss(&cfg, &logits, value, s, advantage).terms;
+            let t = ppo::sample_loss(&cfg, &logits, value, s, advantage(&cfg, s, moments)).terms;
             (t[0] + c.vf_coef * t[1] - c.ent_coef * t[2]) as f64
         })
         .sum::<f64>()
@@ -365,51 +284,77 @@ pub fn minibatch_gradient(
     traj_obs: &[f32],
     rows: &[usize],
 ) -> Vec<f32> {
-    let mut cfg = ppo_config(c);
+    let mut cfg = PpoConfig::new(c);
     cfg.minibatch = rows.len() as u32;
+    gradient(&cfg, net, w, traj, traj_obs, rows).0
+}
+
+/// Advantage moments (sum, sum of squares) over the minibatch `rows`.
+fn moments(traj: &[TrajStep], rows: &[usize]) -> (f32, f32) {
+    rows.iter().fold((0.0, 0.0), |(s, q), &i| {
+        let a = traj[i].advantage;
+        (s + a, q + a * a)
+    })
+}
+
+/// The advantage the loss sees: normalised over the minibatch where the config says so.
+fn advantage(cfg: &PpoConfig, s: &TrajStep, (sum, sum_sq): (f32, f32)) -> f32 {
+    if cfg.normalize != 0 {
+        ppo::normalize(s.advantage, sum, sum_sq, cfg.minibatch)
+    } else {
+        s.advantage
+    }
+}
+
+/// The gradient of the minibatch `rows` (each sample's share of the mean) and the sums of
+/// its loss terms.
+fn gradient(
+    cfg: &PpoConfig,
+    net: &PolicyNet,
+    w: &[f32],
+    traj: &[TrajStep],
+    traj_obs: &[f32],
+    rows: &[usize],
+) -> (Vec<f32>, [f32; LOSS_TERMS as usize]) {
     let obs_dim = net.actor.dims[0] as usize;
     let critic_offset = net.critic_offset() as usize;
-    let (sum, sum_sq) = rows.iter().fold((0.0f32, 0.0f32), |(s, q), &i| {
-        (
-            s + traj[i].advantage,
-            q + traj[i].advantage * traj[i].advantage,
-        )
-    });
+    let moments = moments(traj, rows);
     let mut grads = vec![0.0f32; net.params() as usize];
+    let mut terms = [0.0f32; LOSS_TERMS as usize];
     for &i in rows {
         let x = &traj_obs[i * obs_dim..(i + 1) * obs_dim];
         let actor = activations(&net.actor, net.activation, w, x);
         let critic = activations(&net.critic, net.activation, &w[critic_offset..], x);
         let s = &traj[i];
-        let advantage = if c.normalize_advantages {
-            ppo::normalize(s.advantage, sum, sum_sq, cfg.minibatch)
-        } else {
-            s.advantage
-        };
+        let value = critic.last().unwrap()[0];
         let loss = ppo::sample_loss(
-            &cfg,
+            cfg,
             actor.last().unwrap(),
-            critic.last().unwrap()[0],
+            value,
             s,
-            advantage,
+            advantage(cfg, s, moments),
         );
+        for (sum, term) in terms.iter_mut().zip(loss.terms) {
+            *sum += term;
+        }
+        let (actor_grads, critic_grads) = grads.split_at_mut(critic_offset);
         backward(
             &net.actor,
             net.activation,
             w,
             &actor,
             &loss.d_logits,
-            &mut grads,
+            actor_grads,
         );
-        let (_, critic_grads) = grads.split_at_mut(critic_offset);
+        let critic_w = &w[critic_offset..];
         backward(
             &net.critic,
             net.activation,
-            &w[critic_offset..],
+            critic_w,
             &critic,
             &[loss.d_value],
             critic_grads,
         );
     }
-    grads
+    (grads, terms)
 }

@@ -1,6 +1,7 @@
 //! Shared test fixtures: one GPU per test process, and GPU-vs-twin comparison helpers.
 #![allow(dead_code)]
 
+use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
 use wgym::{CpuVecEnv, Env, Gpu, ParamsInit, VecEnv, VecEnvConfig};
@@ -90,4 +91,16 @@ pub fn assert_step_parity(gpu_env: &mut VecEnv, cpu_env: &mut CpuVecEnv, steps: 
         finished > 0,
         "no episode ended in {steps} steps: the test checks too little"
     );
+}
+
+/// Run the `wgym` binary.
+pub fn wgym(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wgym"))
+        .args(args)
+        .output()
+        .expect("the wgym binary runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
