@@ -122,3 +122,40 @@ fn modules_are_specialised_for_the_params_of_the_batch() {
         .text
         .contains("const TASKS: u32 = 5u;"));
 }
+
+#[test]
+fn es_config_matches() {
+    use wgym::es::config::EsUniform;
+    let m = wgym::es::search::module().expect("es.wgsl validates");
+    assert_layout!(
+        m,
+        "EsConfig",
+        EsUniform,
+        [
+            key,
+            dim,
+            population,
+            rows,
+            antithetic,
+            generation,
+            lr,
+            beta1,
+            beta2,
+            eps,
+            bias1,
+            bias2,
+            weight_decay,
+            sigma_decay,
+            sigma_limit,
+            lr_sigma,
+            c_sigma,
+            d_sigma,
+            c_c,
+            c_1,
+            c_mu,
+            mu_eff,
+            chi_n,
+            _pad
+        ]
+    );
+}

@@ -4,7 +4,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::config::TrainConfig;
-use super::nn::{tree_sum, REDUCE_WIDTH};
+use super::nn::column_sum;
 
 /// Twin of WGSL `AdamConfig`.
 #[repr(C)]
@@ -58,15 +58,7 @@ pub const FLAG_WEIGHTS: u32 = 2;
 
 /// The global norm, summed in `column_sums`' order, and the clip factor.
 pub fn grad_norm(cfg: &AdamConfig, grads: &[f32]) -> (f32, f32) {
-    let mut partial = [0.0f32; REDUCE_WIDTH];
-    for (lane, sum) in partial.iter_mut().enumerate() {
-        let mut p = lane;
-        while p < grads.len() {
-            *sum += grads[p] * grads[p];
-            p += REDUCE_WIDTH;
-        }
-    }
-    let norm = tree_sum(&mut partial).sqrt();
+    let norm = column_sum(grads.iter().copied(), true).sqrt();
     let scale = if cfg.max_grad_norm > 0.0 && norm > cfg.max_grad_norm {
         cfg.max_grad_norm / norm
     } else {

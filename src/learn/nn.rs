@@ -223,3 +223,13 @@ pub fn tree_sum(partial: &mut [f32; REDUCE_WIDTH]) -> f32 {
     }
     partial[0]
 }
+
+/// Twin of `column_sums` over one column of `values` (squared when `square`): lane l sums
+/// rows l, l + 64, ... in order, then the lanes halve in a tree.
+pub fn column_sum(values: impl Iterator<Item = f32>, square: bool) -> f32 {
+    let mut partial = [0.0f32; REDUCE_WIDTH];
+    for (r, v) in values.enumerate() {
+        partial[r % REDUCE_WIDTH] += if square { v * v } else { v };
+    }
+    tree_sum(&mut partial)
+}

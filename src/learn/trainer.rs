@@ -17,10 +17,11 @@ use super::ppo::{
     EnvStats, PpoConfig, TrajStep, LOSS_TERMS, SCRATCH, SCRATCH_GRAD_SUM_SQ, TERMS, TERM_ADV,
 };
 use crate::buffer::GpuBuffer;
-use crate::driver::{self, layout_entry, Driver, DriverConfig};
+use crate::driver::{self, Driver, DriverConfig};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
+use crate::plan::{self, ConfigSlots};
 use crate::rng::{self, Key};
 use crate::shader::{const_prelude, Composed, Part, RNG_WGSL};
 use crate::vec_env::{self, VecEnv, VecEnvConfig};
@@ -43,8 +44,6 @@ const STAT_RETURN_SUM: u32 = 6;
 /// enough parallel sums for a GPU when one agent trains on many envs. Fixed, so results do
 /// not depend on the device.
 const GRAD_CHUNK: u32 = 64;
-/// Bytes between dispatch configs in the uniform buffer (the largest offset alignment).
-const CONFIG_SLOT: usize = 256;
 const WG: u32 = 64;
 /// The matrix products take everything from pipeline constants; their config slot is
 /// bound but unused.
@@ -196,7 +195,7 @@ pub struct Trainer {
     num_actions: u32,
     progress: Progress,
     buffers: HashMap<Buf, GpuBuffer<f32>>,
-    config_buffer: wgpu::Buffer,
+    configs: ConfigSlots,
     pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
     bind_groups: HashMap<(Family, Vec<Buf>), wgpu::BindGroup>,
 }
@@ -231,12 +230,8 @@ impl Trainer {
             config.network.activation,
         )?;
         let vec_env = VecEnv::new(gpu, env, VecEnvConfig::new(batch, config.seed))?;
-        let config_buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("learner configs"),
-            size: 64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        // Sized for the update's plan in build_kernels.
+        let configs = ConfigSlots::new(gpu, "the learner configs", 1)?;
         let mut trainer = Trainer {
             gpu: gpu.clone(),
             agents,
@@ -246,7 +241,7 @@ impl Trainer {
             vec_env,
             progress: Progress::default(),
             buffers: HashMap::new(),
-            config_buffer,
+            configs,
             pipelines: HashMap::new(),
             bind_groups: HashMap::new(),
             config,
@@ -356,15 +351,7 @@ impl Trainer {
     /// Compile every kernel the update uses and bind every buffer combination once.
     fn build_kernels(&mut self) -> Result<()> {
         let plan = self.plan();
-        let slots = plan.len();
-        self.config_buffer = self.gpu.scoped("allocating the learner configs", || {
-            self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("learner configs"),
-                size: (slots * CONFIG_SLOT) as u64,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            })
-        })?;
+        self.configs = ConfigSlots::new(&self.gpu, "the learner configs", plan.len())?;
         let nn = Composed::new(&[Part::new("shaders/nn.wgsl", NN_WGSL)])?;
         let reduce = Composed::new(&[Part::new("shaders/reduce.wgsl", REDUCE_WGSL)])?;
         let mut ppo_prelude =
@@ -391,15 +378,21 @@ impl Trainer {
         )?;
         let rollout_layout = Driver::PolicyRollout.bind_group_layout(&self.gpu);
         let layouts: HashMap<Family, wgpu::BindGroupLayout> = [
-            (Family::Nn, storage_layout(&self.gpu, 4)),
-            (Family::Reduce, storage_layout(&self.gpu, 2)),
+            (
+                Family::Nn,
+                plan::storage_layout(&self.gpu, "wgym learner", 4),
+            ),
+            (
+                Family::Reduce,
+                plan::storage_layout(&self.gpu, "wgym learner", 2),
+            ),
             (
                 Family::Ppo,
-                storage_layout(&self.gpu, PPO_BINDS.len() as u32),
+                plan::storage_layout(&self.gpu, "wgym learner", PPO_BINDS.len() as u32),
             ),
             (
                 Family::Adam,
-                storage_layout(&self.gpu, ADAM_BINDS.len() as u32),
+                plan::storage_layout(&self.gpu, "wgym learner", ADAM_BINDS.len() as u32),
             ),
         ]
         .into_iter()
@@ -438,45 +431,27 @@ impl Trainer {
                     vec_env::bind(
                         &self.gpu,
                         &rollout_layout,
-                        [&self.config_buffer, tables],
+                        [&self.configs.buffer, tables],
                         &storage,
                     )
                 } else {
-                    self.bind_storage(&layouts[&family], d.config.len(), &d.binds)
+                    {
+                        let buffers: Vec<&wgpu::Buffer> =
+                            d.binds.iter().map(|&b| self.buffer(b)).collect();
+                        plan::bind_storage(
+                            &self.gpu,
+                            "wgym learner",
+                            &layouts[&family],
+                            &self.configs,
+                            d.config.len(),
+                            &buffers,
+                        )
+                    }
                 };
                 self.bind_groups.insert(key, group);
             }
         }
         Ok(())
-    }
-
-    fn bind_storage(
-        &self,
-        layout: &wgpu::BindGroupLayout,
-        config_size: usize,
-        binds: &[Buf],
-    ) -> wgpu::BindGroup {
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &self.config_buffer,
-                offset: 0,
-                size: wgpu::BufferSize::new(config_size as u64),
-            }),
-        }];
-        for (k, &b) in binds.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry {
-                binding: 1 + k as u32,
-                resource: self.buffer(b).as_entire_binding(),
-            });
-        }
-        self.gpu
-            .device
-            .create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("wgym learner"),
-                layout,
-                entries: &entries,
-            })
     }
 
     fn rollout_wg(&self) -> u32 {
@@ -751,26 +726,20 @@ impl Trainer {
 
     /// Dispatch `plan` in one submission, each dispatch reading its own config slot.
     fn submit(&self, what: &str, plan: &[Dispatch]) -> Result<()> {
-        let mut bytes = vec![0u8; plan.len() * CONFIG_SLOT];
-        for (k, d) in plan.iter().enumerate() {
-            bytes[k * CONFIG_SLOT..k * CONFIG_SLOT + d.config.len()].copy_from_slice(&d.config);
-        }
-        self.gpu.scoped(what, || {
-            self.gpu.queue.write_buffer(&self.config_buffer, 0, &bytes);
-            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-            encoder.clear_buffer(self.buffer(Buf::AgentStats), 0, None);
-            encoder.clear_buffer(self.buffer(Buf::Flags), 0, None);
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                for (k, d) in plan.iter().enumerate() {
-                    pass.set_pipeline(&self.pipelines[&d.kernel]);
-                    let group = &self.bind_groups[&(d.kernel.family(), d.binds.clone())];
-                    pass.set_bind_group(0, group, &[(k * CONFIG_SLOT) as u32]);
-                    pass.dispatch_workgroups(d.groups[0], d.groups[1], d.groups[2]);
-                }
-            }
-            self.gpu.queue.submit([encoder.finish()]);
-        })
+        let dispatches: Vec<plan::Dispatch> = plan
+            .iter()
+            .map(|d| plan::Dispatch {
+                pipeline: &self.pipelines[&d.kernel],
+                bind_group: &self.bind_groups[&(d.kernel.family(), d.binds.clone())],
+                groups: d.groups,
+                config: d.config.clone(),
+            })
+            .collect();
+        self.configs
+            .submit(&self.gpu, what, &dispatches, |encoder| {
+                encoder.clear_buffer(self.buffer(Buf::AgentStats), 0, None);
+                encoder.clear_buffer(self.buffer(Buf::Flags), 0, None);
+            })
     }
 
     /// Run the current policies for `rollouts` rollouts of `steps` steps without
@@ -946,20 +915,6 @@ struct LayerViews {
 
 fn column_sums(x: Buf, out: Buf, columns: u32, agents: u32, cfg: ReduceConfig) -> Dispatch {
     Dispatch::new(Kernel::ColumnSums, &[x, out], [columns, agents, 1], &cfg)
-}
-
-/// Bind group layout: a config uniform (dynamic offset) and `n` read-write storage buffers.
-fn storage_layout(gpu: &Gpu, n: u32) -> wgpu::BindGroupLayout {
-    let mut entries = vec![layout_entry(0, wgpu::BufferBindingType::Uniform, true)];
-    for k in 0..n {
-        let rw = wgpu::BufferBindingType::Storage { read_only: false };
-        entries.push(layout_entry(1 + k, rw, false));
-    }
-    gpu.device
-        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("wgym learner"),
-            entries: &entries,
-        })
 }
 
 /// Key of agent `agent`'s initial weights.
