@@ -6,7 +6,7 @@
 struct AdamConfig {
     params: u32,          // weights per agent
     chunks: u32,          // split-K chunks of the gradient
-    lr: f32,
+    lr_scale: f32,        // the schedule's factor of each agent's learning rate
     beta1: f32,
     beta2: f32,
     eps: f32,
@@ -17,7 +17,7 @@ struct AdamConfig {
     grad_norm_slot: u32,  // where the norm is accumulated
     scratch_stride: u32,  // floats per agent in scratch
     sum_sq_slot: u32,     // where reduce.wgsl left the gradient's sum of squares
-    _pad0: u32,
+    objective_stride: u32, // floats per agent in objective
     _pad1: u32,
     _pad2: u32,
 }
@@ -31,6 +31,7 @@ struct AdamConfig {
 @group(0) @binding(6) var<storage, read_write> agent_stats: array<f32>;
 @group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(8) var<storage, read_write> flags: array<atomic<u32>>;
+@group(0) @binding(9) var<storage, read_write> objective: array<f32>; // [agent][OBJECTIVE_STRIDE], lr first
 
 override WG: u32 = 64u;
 
@@ -79,7 +80,8 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     let v = ac.beta2 * adam_v[i] + (1.0 - ac.beta2) * g * g;
     adam_m[i] = m;
     adam_v[i] = v;
-    let w = weights[i] - ac.lr * (m / ac.bias1) / (sqrt(v / ac.bias2) + ac.eps);
+    let lr = ac.lr_scale * objective[agent * ac.objective_stride];
+    let w = weights[i] - lr * (m / ac.bias1) / (sqrt(v / ac.bias2) + ac.eps);
     weights[i] = w;
     if !is_finite(w) {
         atomicOr(&flags[agent], FLAG_WEIGHTS);

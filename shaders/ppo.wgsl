@@ -14,6 +14,7 @@
 @group(0) @binding(7) var<storage, read_write> d_heads: array<f32>;
 @group(0) @binding(8) var<storage, read_write> terms: array<f32>;   // [agent][sample][TERMS]
 @group(0) @binding(9) var<storage, read_write> scratch: array<f32>; // [agent][SCRATCH]
+@group(0) @binding(10) var<storage, read_write> objective: array<f32>; // [agent][OBJECTIVE_STRIDE]
 
 override WG: u32 = 64u;
 
@@ -22,6 +23,8 @@ override WG: u32 = 64u;
 @compute @workgroup_size(WG)
 fn gae(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let env = wid.y * pc.envs + min(gid.x, pc.envs - 1u);
+    let gamma = hyper(wid.y, OBJ_GAMMA);
+    let gae_lambda = hyper(wid.y, OBJ_GAE_LAMBDA);
     var next_value = env_stats[env].last_value;
     var next_advantage = 0.0;
     for (var t = pc.steps; t > 0u; t--) {
@@ -30,8 +33,8 @@ fn gae(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid
         let terminated = (s.flags & FLAG_TERMINATED) != 0u;
         let truncated = (s.flags & FLAG_TRUNCATED) != 0u;
         let bootstrap = select(select(next_value, s.final_value, truncated), 0.0, terminated);
-        let delta = s.reward + pc.gamma * bootstrap - s.value;
-        let carry = select(pc.gamma * pc.gae_lambda * next_advantage, 0.0, terminated || truncated);
+        let delta = s.reward + gamma * bootstrap - s.value;
+        let carry = select(gamma * gae_lambda * next_advantage, 0.0, terminated || truncated);
         s.advantage = delta + carry;
         s.ret = s.advantage + s.value;
         if gid.x < pc.envs {
@@ -103,7 +106,7 @@ fn loss(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         logits[k] = heads[h + k];
     }
     let advantage = normalized_advantage(s.advantage, scratch[agent * SCRATCH], scratch[agent * SCRATCH + 1u]);
-    let out = sample_loss(logits, heads[h + NUM_ACTIONS], s, advantage);
+    let out = sample_loss(agent, logits, heads[h + NUM_ACTIONS], s, advantage);
     for (var k = 0u; k < NUM_ACTIONS; k++) {
         d_heads[h + k] = out.d_logits[k];
     }

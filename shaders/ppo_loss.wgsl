@@ -1,5 +1,6 @@
 // The PPO/A2C kernel config and the per-sample loss (twin: src/learn/ppo.rs). The module
-// that includes it declares the config binding `pc`.
+// that includes it declares the config binding `pc` and the per-agent `objective`
+// (objective.wgsl: the hyperparameters, and LPO's learned drift when DRIFT_HIDDEN > 0).
 
 struct PpoConfig {
     key: Key,          // permutation key of this (update, epoch)
@@ -7,16 +8,13 @@ struct PpoConfig {
     steps: u32,        // per env per rollout
     minibatch: u32,    // samples per minibatch
     first: u32,        // position of this minibatch in the permutation
-    gamma: f32,
-    gae_lambda: f32,
-    clip: f32,
     value_clip: f32,   // 0: no value clipping
     vf_coef: f32,
-    ent_coef: f32,
     algo: u32,         // ALGO_PPO or ALGO_A2C
     normalize: u32,    // normalise advantages per minibatch
-    _pad0: u32,
-    _pad1: u32,
+    lifetime_fraction: f32, // n / N: updates done over the lifetime's updates
+    log_lifetime: f32,      // ln N / ln 1024
+    _pad: vec4<u32>,
 }
 
 const ALGO_PPO: u32 = 0u;
@@ -46,10 +44,12 @@ struct SampleLoss {
     terms: array<f32, LOSS_TERMS>,
 }
 
-// The loss of one sample and the gradient of its share of the minibatch mean with respect
-// to the logits and the value.
-fn sample_loss(logits: array<f32, NUM_ACTIONS>, value: f32, s: TrajStep, advantage: f32) -> SampleLoss {
+// The loss of one sample of `agent` and the gradient of its share of the minibatch mean
+// with respect to the logits and the value.
+fn sample_loss(agent: u32, logits: array<f32, NUM_ACTIONS>, value: f32, s: TrajStep, advantage: f32) -> SampleLoss {
     let inv_m = 1.0 / f32(pc.minibatch);
+    let clip = hyper(agent, OBJ_CLIP);
+    let ent_coef = hyper(agent, OBJ_ENT_COEF);
     var top = logits[0];
     for (var k = 1u; k < NUM_ACTIONS; k++) {
         top = max(top, logits[k]);
@@ -75,11 +75,25 @@ fn sample_loss(logits: array<f32, NUM_ACTIONS>, value: f32, s: TrajStep, advanta
     var policy_loss: f32;
     var d_log_prob: f32; // d policy_loss / d log_prob
     var clipped = 0.0;
-    if pc.algo == ALGO_PPO {
+    if pc.algo == ALGO_PPO && DRIFT_HIDDEN > 0u {
+        // LPO: maximise r A - drift, drift = relu(PPO's drift + g - DRIFT_MARGIN) >= 0. The
+        // margin keeps the kink away from r = 1, where g = 0 (rounding would pick its side);
+        // at g = 0 this is PPO's clipped objective, less the margin.
+        let outside = abs(ratio - 1.0) > clip;
+        clipped = select(0.0, 1.0, outside);
+        let ppo_drift = (ratio - clamp(ratio, 1.0 - clip, 1.0 + clip)) * advantage;
+        let d_ppo = select(0.0, advantage, outside && ppo_drift > 0.0);
+        let g = learned_drift(agent, ratio, log_ratio, advantage);
+        let pre = max(ppo_drift, 0.0) + g.value - DRIFT_MARGIN;
+        let drift = max(pre, 0.0);
+        let d_drift = select(0.0, d_ppo + g.d_ratio, pre > 0.0);
+        policy_loss = -(ratio * advantage - drift);
+        d_log_prob = -ratio * (advantage - d_drift);
+    } else if pc.algo == ALGO_PPO {
         let unclipped = ratio * advantage;
-        let bounded = clamp(ratio, 1.0 - pc.clip, 1.0 + pc.clip) * advantage;
+        let bounded = clamp(ratio, 1.0 - clip, 1.0 + clip) * advantage;
         policy_loss = -min(unclipped, bounded);
-        let outside = abs(ratio - 1.0) > pc.clip;
+        let outside = abs(ratio - 1.0) > clip;
         clipped = select(0.0, 1.0, outside);
         d_log_prob = select(-unclipped, 0.0, outside && bounded < unclipped);
     } else {
@@ -106,7 +120,7 @@ fn sample_loss(logits: array<f32, NUM_ACTIONS>, value: f32, s: TrajStep, advanta
         let one_hot = select(0.0, 1.0, k == s.action);
         // d entropy / d z_k = -p_k (log p_k + entropy)
         let d_entropy = -p * (z - log_total + entropy);
-        out.d_logits[k] = inv_m * (d_log_prob * (one_hot - p) - pc.ent_coef * d_entropy);
+        out.d_logits[k] = inv_m * (d_log_prob * (one_hot - p) - ent_coef * d_entropy);
     }
     out.d_value = inv_m * pc.vf_coef * d_value;
     out.terms = array<f32, LOSS_TERMS>(policy_loss, value_loss, entropy, (ratio - 1.0) - log_ratio, clipped);

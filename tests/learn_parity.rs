@@ -5,9 +5,10 @@
 mod common;
 
 use common::gpu;
+use wgym::learn::objective::{OBJ_CLIP, OBJ_ENT_COEF, OBJ_GAE_LAMBDA, OBJ_GAMMA, OBJ_LR};
 use wgym::learn::ppo::{EnvStats, TrajStep};
 use wgym::learn::twin::{self, Rollout};
-use wgym::learn::{Activation, Algo, TrainConfig, Trainer};
+use wgym::learn::{Activation, Algo, Objective, TrainConfig, Trainer, TrainerOptions};
 use wgym::make;
 
 fn small_config() -> TrainConfig {
@@ -28,8 +29,28 @@ fn close(a: f32, b: f32, tol: f32) -> bool {
 }
 
 fn check_update(env_id: &str, c: TrainConfig, agents: u32) {
+    let objective = Objective::default();
+    let row = objective.row(&c);
+    let rows: Vec<f32> = (0..agents).flat_map(|_| row.clone()).collect();
+    check_update_with(env_id, c, agents, objective, rows);
+}
+
+/// One update on the GPU and in the twin, each agent with its own objective row.
+fn check_update_with(
+    env_id: &str,
+    c: TrainConfig,
+    agents: u32,
+    objective: Objective,
+    rows: Vec<f32>,
+) {
     let env = make(env_id).unwrap();
-    let mut trainer = Trainer::new(&gpu(), env.clone(), agents, c.clone()).unwrap();
+    let options = TrainerOptions {
+        objective,
+        ..Default::default()
+    };
+    let mut trainer =
+        Trainer::with_options(&gpu(), env.clone(), agents, c.clone(), options).unwrap();
+    trainer.set_objective(&rows).unwrap();
     let net = trainer.net().clone();
     let w0 = trainer.weights().unwrap();
     let params = trainer.env_params().unwrap();
@@ -106,6 +127,7 @@ fn check_update(env_id: &str, c: TrainConfig, agents: u32) {
     let twin_stats = twin::learn(
         &c,
         &net,
+        (&objective, &rows),
         0,
         &mut twin_traj,
         &traj_obs,
@@ -182,13 +204,85 @@ fn a2c_update_matches_twin() {
     check_update("FourRooms-misc", c, 2);
 }
 
+/// Agents of one batch with their own learning rate, discount, GAE lambda, clip and
+/// entropy weight (a sweep on the agent axis).
+#[test]
+fn per_agent_hyperparameters_match_twin() {
+    let c = small_config();
+    let objective = Objective::default();
+    let mut rows = Vec::new();
+    for a in 0..3 {
+        let mut row = objective.row(&c);
+        row[OBJ_LR] = c.lr * [1.0, 0.3, 2.0][a];
+        row[OBJ_GAMMA] = [0.99, 0.9, 0.5][a];
+        row[OBJ_GAE_LAMBDA] = [0.95, 0.5, 1.0][a];
+        row[OBJ_CLIP] = [0.2, 0.05, 0.5][a];
+        row[OBJ_ENT_COEF] = [0.01, 0.0, 0.1][a];
+        rows.extend(row);
+    }
+    check_update_with("FourRooms-misc", c, 3, objective, rows);
+}
+
+/// Random drift weights of LPO's learned objective.
+fn drift_rows(c: &TrainConfig, objective: Objective, agents: u32, scale: f32) -> Vec<f32> {
+    let key = wgym::rng::key(77);
+    let mut rows = Vec::new();
+    for a in 0..agents {
+        let mut row = objective.row(c);
+        for (k, w) in row[wgym::learn::objective::HYPER..].iter_mut().enumerate() {
+            *w = scale * wgym::rng::normal(key, a * 10_000 + 2 * k as u32);
+        }
+        rows.extend(row);
+    }
+    rows
+}
+
+/// LPO: a learned drift network in place of PPO's clipping, with lifetime inputs.
+#[test]
+fn learned_drift_update_matches_twin() {
+    let c = small_config();
+    let objective = Objective { drift_hidden: 4 };
+    let rows = drift_rows(&c, objective, 2, 0.5);
+    check_update_with("FourRooms-misc", c, 2, objective, rows);
+}
+
+/// A zero drift network is PPO: the same update, to rounding.
+#[test]
+fn a_zero_drift_is_ppo() {
+    let c = small_config();
+    let run = |objective: Objective| {
+        let options = TrainerOptions {
+            objective,
+            ..Default::default()
+        };
+        let env = make("FourRooms-misc").unwrap();
+        let mut trainer = Trainer::with_options(&gpu(), env, 2, c.clone(), options).unwrap();
+        trainer.update().unwrap();
+        trainer.update().unwrap();
+        trainer.weights().unwrap()
+    };
+    let (ppo, lpo) = (
+        run(Objective::default()),
+        run(Objective { drift_hidden: 4 }),
+    );
+    for (k, (a, b)) in ppo.iter().zip(&lpo).enumerate() {
+        assert!(close(*a, *b, 1e-4), "weight {k}: PPO {a} vs zero drift {b}");
+    }
+}
+
 /// The twin's backpropagated gradient of a minibatch loss against central finite
-/// differences in every weight of a small net (tanh and relu), PPO and A2C.
+/// differences in every weight of a small net (tanh and relu), PPO, A2C and LPO with a
+/// random drift network.
 #[test]
 fn twin_gradient_matches_finite_differences() {
     use wgym::learn::PolicyNet;
     use wgym::rng;
-    for (activation, algo) in [(Activation::Tanh, Algo::Ppo), (Activation::Relu, Algo::A2c)] {
+    let cases = [
+        (Activation::Tanh, Algo::Ppo, 0),
+        (Activation::Relu, Algo::A2c, 0),
+        (Activation::Tanh, Algo::Ppo, 3),
+    ];
+    for (activation, algo, drift_hidden) in cases {
         let net = PolicyNet::new(3, 4, &[5, 4], activation).unwrap();
         let w = net.init(rng::key(11));
         // Push the tiny logits head up so the policy is not uniform.
@@ -221,8 +315,11 @@ fn twin_gradient_matches_finite_differences() {
             .collect();
         let mut c = small_config();
         c.algo = algo;
+        let objective = Objective { drift_hidden };
+        let row = drift_rows(&c, objective, 1, 0.7);
+        let obj = (&objective, row.as_slice());
         let rows: Vec<usize> = (0..samples).collect();
-        let grad = twin::minibatch_gradient(&c, &net, &w, &traj, &traj_obs, &rows);
+        let grad = twin::minibatch_gradient(&c, obj, &net, &w, &traj, &traj_obs, &rows);
         let norm = grad.iter().map(|g| g * g).sum::<f32>().sqrt();
         assert!(norm > 1e-3, "the gradient is {norm}");
         let h = 1e-3f32;
@@ -230,12 +327,12 @@ fn twin_gradient_matches_finite_differences() {
             let (mut up, mut down) = (w.clone(), w.clone());
             up[p] += h;
             down[p] -= h;
-            let numeric = (twin::minibatch_loss(&c, &net, &up, &traj, &traj_obs, &rows)
-                - twin::minibatch_loss(&c, &net, &down, &traj, &traj_obs, &rows))
+            let numeric = (twin::minibatch_loss(&c, obj, &net, &up, &traj, &traj_obs, &rows)
+                - twin::minibatch_loss(&c, obj, &net, &down, &traj, &traj_obs, &rows))
                 / (2.0 * h as f64);
             assert!(
                 (numeric as f32 - grad[p]).abs() <= 2e-3 * norm + 1e-4,
-                "{activation:?} {algo:?}: weight {p}: backprop {} vs finite differences {numeric}",
+                "{activation:?} {algo:?} drift {drift_hidden}: weight {p}: backprop {} vs finite differences {numeric}",
                 grad[p]
             );
         }

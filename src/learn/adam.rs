@@ -12,7 +12,9 @@ use super::nn::column_sum;
 pub struct AdamConfig {
     pub params: u32,
     pub chunks: u32,
-    pub lr: f32,
+    /// The schedule's factor of each agent's learning rate (its objective row's first
+    /// float).
+    pub lr_scale: f32,
     pub beta1: f32,
     pub beta2: f32,
     pub eps: f32,
@@ -27,16 +29,19 @@ pub struct AdamConfig {
     pub scratch_stride: u32,
     /// Where the gradient's sum of squares is in the agent's scratch.
     pub sum_sq_slot: u32,
-    pub _pad: [u32; 3],
+    /// Floats per agent in the objective rows.
+    pub objective_stride: u32,
+    pub _pad: [u32; 2],
 }
 
 impl AdamConfig {
-    /// The `t`-th optimizer step (from 1) of `params` weights per agent in `chunks` chunks.
-    pub fn new(c: &TrainConfig, params: u32, chunks: u32, lr: f32, t: u32) -> AdamConfig {
+    /// The `t`-th optimizer step (from 1) of `params` weights per agent in `chunks` chunks,
+    /// each agent's learning rate scaled by `lr_scale`.
+    pub fn new(c: &TrainConfig, params: u32, chunks: u32, lr_scale: f32, t: u32) -> AdamConfig {
         AdamConfig {
             params,
             chunks,
-            lr,
+            lr_scale,
             beta1: c.adam_beta1,
             beta2: c.adam_beta2,
             eps: c.adam_eps,
@@ -47,7 +52,8 @@ impl AdamConfig {
             grad_norm_slot: 0,
             scratch_stride: 0,
             sum_sq_slot: 0,
-            _pad: [0; 3],
+            objective_stride: 0,
+            _pad: [0; 2],
         }
     }
 }
@@ -67,9 +73,10 @@ pub fn grad_norm(cfg: &AdamConfig, grads: &[f32]) -> (f32, f32) {
     (norm, scale)
 }
 
-/// One Adam step of one agent (twin of `adam`).
+/// One Adam step of one agent whose learning rate is `lr` (twin of `adam`).
 pub fn adam(
     cfg: &AdamConfig,
+    lr: f32,
     grads: &[f32],
     scale: f32,
     weights: &mut [f32],
@@ -80,6 +87,7 @@ pub fn adam(
         let g = grads[i] * scale;
         m[i] = cfg.beta1 * m[i] + (1.0 - cfg.beta1) * g;
         v[i] = cfg.beta2 * v[i] + (1.0 - cfg.beta2) * g * g;
-        weights[i] -= cfg.lr * (m[i] / cfg.bias1) / ((v[i] / cfg.bias2).sqrt() + cfg.eps);
+        let lr = cfg.lr_scale * lr;
+        weights[i] -= lr * (m[i] / cfg.bias1) / ((v[i] / cfg.bias2).sqrt() + cfg.eps);
     }
 }

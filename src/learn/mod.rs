@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod net;
 pub mod nn;
+pub mod objective;
 pub mod ppo;
 pub mod report;
 pub mod run;
@@ -16,4 +17,5 @@ pub mod twin;
 
 pub use config::{Algo, TrainConfig};
 pub use net::{Activation, PolicyNet};
-pub use trainer::{AgentStats, Trainer};
+pub use objective::Objective;
+pub use trainer::{AgentStats, Trainer, TrainerOptions};

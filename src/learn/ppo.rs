@@ -4,6 +4,9 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::config::{Algo, TrainConfig};
+use super::objective::{
+    learned_drift, lifetime_inputs, Objective, DRIFT_MARGIN, HYPER, OBJ_CLIP, OBJ_ENT_COEF,
+};
 use crate::rng::{self, Key};
 
 /// One step of one env, as the policy rollout records it (twin of WGSL `TrajStep`).
@@ -44,38 +47,38 @@ pub struct PpoConfig {
     pub steps: u32,
     pub minibatch: u32,
     pub first: u32,
-    pub gamma: f32,
-    pub gae_lambda: f32,
-    pub clip: f32,
     pub value_clip: f32,
     pub vf_coef: f32,
-    pub ent_coef: f32,
     pub algo: u32,
     pub normalize: u32,
-    pub _pad: [u32; 2],
+    /// n / N: updates done over the lifetime's updates.
+    pub lifetime_fraction: f32,
+    /// ln N / ln 1024.
+    pub log_lifetime: f32,
+    pub _pad: [u32; 4],
 }
 
 impl PpoConfig {
-    /// The kernels' view of a training config (key and minibatch position unset).
-    pub fn new(c: &TrainConfig) -> PpoConfig {
+    /// The kernels' view of a training config at update `update` of a lifetime of
+    /// `updates` (key and minibatch position unset).
+    pub fn new(c: &TrainConfig, update: u32, updates: u32) -> PpoConfig {
+        let (lifetime_fraction, log_lifetime) = lifetime_inputs(update, updates);
         PpoConfig {
             key: [0, 0],
             envs: c.envs,
             steps: c.steps,
             minibatch: c.minibatch(),
             first: 0,
-            gamma: c.gamma,
-            gae_lambda: c.gae_lambda,
-            clip: c.clip,
             value_clip: c.value_clip,
             vf_coef: c.vf_coef,
-            ent_coef: c.ent_coef,
             algo: match c.algo {
                 Algo::Ppo => ALGO_PPO,
                 Algo::A2c => ALGO_A2C,
             },
             normalize: c.normalize_advantages as u32,
-            _pad: [0; 2],
+            lifetime_fraction,
+            log_lifetime,
+            _pad: [0; 4],
         }
     }
 }
@@ -94,7 +97,7 @@ pub const SCRATCH: u32 = 4;
 pub const SCRATCH_GRAD_SUM_SQ: u32 = 2;
 
 /// Twin of `gae` for one env's steps, given the value after its last step.
-pub fn gae(cfg: &PpoConfig, steps: &mut [TrajStep], last_value: f32) {
+pub fn gae(gamma: f32, gae_lambda: f32, steps: &mut [TrajStep], last_value: f32) {
     let mut next_value = last_value;
     let mut next_advantage = 0.0f32;
     for s in steps.iter_mut().rev() {
@@ -107,11 +110,11 @@ pub fn gae(cfg: &PpoConfig, steps: &mut [TrajStep], last_value: f32) {
         } else {
             next_value
         };
-        let delta = s.reward + cfg.gamma * bootstrap - s.value;
+        let delta = s.reward + gamma * bootstrap - s.value;
         let carry = if terminated || truncated {
             0.0
         } else {
-            cfg.gamma * cfg.gae_lambda * next_advantage
+            gamma * gae_lambda * next_advantage
         };
         s.advantage = delta + carry;
         s.ret = s.advantage + s.value;
@@ -147,15 +150,20 @@ pub struct SampleLoss {
     pub d_value: f32,
 }
 
-/// `advantage` already normalised where the config says so.
+/// `advantage` already normalised where the config says so; `objective` is the agent's
+/// row (its clip, entropy weight and drift network).
 pub fn sample_loss(
     cfg: &PpoConfig,
+    objective: (&Objective, &[f32]),
     logits: &[f32],
     value: f32,
     s: &TrajStep,
     advantage: f32,
 ) -> SampleLoss {
     let inv_m = 1.0 / cfg.minibatch as f32;
+    let (shape, row) = objective;
+    let clip = row[OBJ_CLIP];
+    let ent_coef = row[OBJ_ENT_COEF];
     let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let (mut total, mut weighted) = (0.0f32, 0.0f32);
     for &l in logits {
@@ -169,10 +177,29 @@ pub fn sample_loss(
     let log_prob = logits[s.action as usize] - top - log_total;
     let log_ratio = log_prob - s.log_prob;
     let ratio = log_ratio.exp();
-    let (policy_loss, d_log_prob, clipped) = if cfg.algo == ALGO_PPO {
+    let (policy_loss, d_log_prob, clipped) = if cfg.algo == ALGO_PPO && shape.drift_hidden > 0 {
+        let outside = (ratio - 1.0).abs() > clip;
+        let ppo_drift = (ratio - ratio.clamp(1.0 - clip, 1.0 + clip)) * advantage;
+        let d_ppo = if outside && ppo_drift > 0.0 {
+            advantage
+        } else {
+            0.0
+        };
+        let time = (cfg.lifetime_fraction, cfg.log_lifetime);
+        let hidden = shape.drift_hidden as usize;
+        let (g, dg) = learned_drift(&row[HYPER..], hidden, log_ratio, advantage, time);
+        let pre = ppo_drift.max(0.0) + g - DRIFT_MARGIN;
+        let drift = pre.max(0.0);
+        let d_drift = if pre > 0.0 { d_ppo + dg } else { 0.0 };
+        (
+            -(ratio * advantage - drift),
+            -ratio * (advantage - d_drift),
+            outside as u32 as f32,
+        )
+    } else if cfg.algo == ALGO_PPO {
         let unclipped = ratio * advantage;
-        let bounded = ratio.clamp(1.0 - cfg.clip, 1.0 + cfg.clip) * advantage;
-        let outside = (ratio - 1.0).abs() > cfg.clip;
+        let bounded = ratio.clamp(1.0 - clip, 1.0 + clip) * advantage;
+        let outside = (ratio - 1.0).abs() > clip;
         let d = if outside && bounded < unclipped {
             0.0
         } else {
@@ -205,7 +232,7 @@ pub fn sample_loss(
             let p = z.exp() / total;
             let one_hot = (k as u32 == s.action) as u32 as f32;
             let d_entropy = -p * (z - log_total + entropy);
-            inv_m * (d_log_prob * (one_hot - p) - cfg.ent_coef * d_entropy)
+            inv_m * (d_log_prob * (one_hot - p) - ent_coef * d_entropy)
         })
         .collect();
     SampleLoss {

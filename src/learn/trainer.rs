@@ -13,6 +13,7 @@ use super::adam::{AdamConfig, FLAG_GRAD, FLAG_WEIGHTS};
 use super::config::TrainConfig;
 use super::net::{Activation, PolicyNet};
 use super::nn::{Epilogue, MatmulConfig, ReduceConfig, View};
+use super::objective::Objective;
 use super::ppo::{
     EnvStats, PpoConfig, TrajStep, LOSS_TERMS, SCRATCH, SCRATCH_GRAD_SUM_SQ, TERMS, TERM_ADV,
 };
@@ -24,7 +25,7 @@ use crate::gpu::Gpu;
 use crate::plan::{self, ConfigSlots};
 use crate::rng::{self, Key};
 use crate::shader::{const_prelude, Composed, Part, RNG_WGSL};
-use crate::vec_env::{self, VecEnv, VecEnvConfig};
+use crate::vec_env::{self, ParamsInit, VecEnv, VecEnvConfig};
 
 const NN_WGSL: &str = include_str!("../../shaders/nn.wgsl");
 const REDUCE_WGSL: &str = include_str!("../../shaders/reduce.wgsl");
@@ -33,6 +34,7 @@ const ADAM_WGSL: &str = include_str!("../../shaders/adam.wgsl");
 const POLICY_WGSL: &str = include_str!("../../shaders/policy.wgsl");
 const TRAJECTORY_WGSL: &str = include_str!("../../shaders/trajectory.wgsl");
 const PPO_LOSS_WGSL: &str = include_str!("../../shaders/ppo_loss.wgsl");
+const OBJECTIVE_WGSL: &str = include_str!("../../shaders/objective.wgsl");
 
 /// Floats of statistics per agent: the loss terms (summed over minibatches), the gradient
 /// norm (summed), the returns of finished episodes (summed) and their count.
@@ -90,6 +92,8 @@ enum Buf {
     Scratch,
     AgentStats,
     Flags,
+    /// Each agent's objective row (hyperparameters, drift network).
+    Objective,
     /// Output of hidden layer `.1` of net `.0` (0 actor, 1 critic).
     Hidden(usize, usize),
     /// Ping-pong input gradients of hidden layers.
@@ -145,7 +149,7 @@ impl Kernel {
     }
 }
 
-const PPO_BINDS: [Buf; 9] = [
+const PPO_BINDS: [Buf; 10] = [
     Buf::Traj,
     Buf::TrajObs,
     Buf::EnvStats,
@@ -155,8 +159,9 @@ const PPO_BINDS: [Buf; 9] = [
     Buf::DHeads,
     Buf::Terms,
     Buf::Scratch,
+    Buf::Objective,
 ];
-const ADAM_BINDS: [Buf; 8] = [
+const ADAM_BINDS: [Buf; 9] = [
     Buf::Parts,
     Buf::Grads,
     Buf::Weights,
@@ -165,6 +170,7 @@ const ADAM_BINDS: [Buf; 8] = [
     Buf::AgentStats,
     Buf::Scratch,
     Buf::Flags,
+    Buf::Objective,
 ];
 
 struct Dispatch {
@@ -190,6 +196,7 @@ pub struct Trainer {
     config: TrainConfig,
     agents: u32,
     net: PolicyNet,
+    objective: Objective,
     vec_env: VecEnv,
     obs_dim: u32,
     num_actions: u32,
@@ -200,10 +207,31 @@ pub struct Trainer {
     bind_groups: HashMap<(Family, Vec<Buf>), wgpu::BindGroup>,
 }
 
+/// What a trainer is built for besides its config.
+#[derive(Clone, Debug, Default)]
+pub struct TrainerOptions {
+    /// The envs' params (one per env: a task per env).
+    pub params: ParamsInit,
+    /// The shape of the agents' objective rows.
+    pub objective: Objective,
+}
+
 impl Trainer {
     /// Allocate everything for `agents` agents on `env`, initialise the weights and reset
     /// the envs.
     pub fn new(gpu: &Gpu, env: Arc<dyn Env>, agents: u32, config: TrainConfig) -> Result<Trainer> {
+        Self::with_options(gpu, env, agents, config, TrainerOptions::default())
+    }
+
+    /// [`Trainer::new`] with env params and an objective shape; every agent's objective row
+    /// starts as the config's hyperparameters with a zero drift (PPO).
+    pub fn with_options(
+        gpu: &Gpu,
+        env: Arc<dyn Env>,
+        agents: u32,
+        config: TrainConfig,
+        options: TrainerOptions,
+    ) -> Result<Trainer> {
         config.check()?;
         let spec = env.spec();
         if agents == 0 {
@@ -229,13 +257,21 @@ impl Trainer {
             &config.network.hidden,
             config.network.activation,
         )?;
-        let vec_env = VecEnv::new(gpu, env, VecEnvConfig::new(batch, config.seed))?;
+        let vec_env = VecEnv::new(
+            gpu,
+            env,
+            VecEnvConfig {
+                params: options.params,
+                ..VecEnvConfig::new(batch, config.seed)
+            },
+        )?;
         // Sized for the update's plan in build_kernels.
         let configs = ConfigSlots::new(gpu, "the learner configs", 1)?;
         let mut trainer = Trainer {
             gpu: gpu.clone(),
             agents,
             net,
+            objective: options.objective,
             obs_dim: spec.obs_dim,
             num_actions: spec.num_actions,
             vec_env,
@@ -252,6 +288,9 @@ impl Trainer {
             .flat_map(|a| trainer.net.init(init_key(trainer.config.seed, a)))
             .collect();
         trainer.buffers[&Buf::Weights].write(gpu, &weights)?;
+        let row = trainer.objective.row(&trainer.config);
+        let rows: Vec<f32> = (0..agents).flat_map(|_| row.iter().copied()).collect();
+        trainer.set_objective(&rows)?;
         Ok(trainer)
     }
 
@@ -323,6 +362,11 @@ impl Trainer {
             (Buf::Scratch, a * SCRATCH as usize, "the per-agent scratch"),
             (Buf::AgentStats, a * STATS as usize, "the agent statistics"),
             (Buf::Flags, a, "the divergence flags"),
+            (
+                Buf::Objective,
+                a * self.objective.stride(),
+                "the objective rows",
+            ),
         ];
         let widest = *self.config.network.hidden.iter().max().expect("checked") as usize;
         for (net, mlp) in [&self.net.actor, &self.net.critic].into_iter().enumerate() {
@@ -357,10 +401,12 @@ impl Trainer {
         let mut ppo_prelude =
             const_prelude(&[("OBS_DIM", self.obs_dim), ("NUM_ACTIONS", self.num_actions)]);
         ppo_prelude.push_str(&rng::wgsl_prelude());
+        ppo_prelude.push_str(&self.objective.wgsl_prelude());
         let ppo = Composed::new(&[
             Part::new("<generated prelude>", ppo_prelude.clone()),
             Part::new(RNG_WGSL.0, RNG_WGSL.1),
             Part::new("shaders/trajectory.wgsl", TRAJECTORY_WGSL),
+            Part::new("shaders/objective.wgsl", OBJECTIVE_WGSL),
             Part::new("shaders/ppo_loss.wgsl", PPO_LOSS_WGSL),
             Part::new("shaders/ppo.wgsl", PPO_WGSL),
         ])?;
@@ -498,7 +544,7 @@ impl Trainer {
         let m = self.minibatch();
         let update = self.progress.update;
         let mut plan = self.rollout_plan();
-        let mut ppo_cfg = PpoConfig::new(c);
+        let mut ppo_cfg = PpoConfig::new(c, update, c.updates);
         plan.push(Dispatch::new(
             Kernel::Gae,
             &PPO_BINDS,
@@ -506,7 +552,7 @@ impl Trainer {
             &ppo_cfg,
         ));
 
-        let lr = learning_rate(c, update);
+        let lr_scale = lr_schedule(c, update);
         for epoch in 0..c.epochs {
             ppo_cfg.key = permutation_key(c.seed, update, epoch);
             for minibatch in 0..c.minibatches {
@@ -537,7 +583,8 @@ impl Trainer {
                     grad_norm_slot: STAT_GRAD_NORM,
                     scratch_stride: SCRATCH,
                     sum_sq_slot: SCRATCH_GRAD_SUM_SQ,
-                    ..AdamConfig::new(c, p, self.chunks(), lr, t)
+                    objective_stride: self.objective.stride() as u32,
+                    ..AdamConfig::new(c, p, self.chunks(), lr_scale, t)
                 };
                 let per_param = [p.div_ceil(WG), 1, a];
                 plan.push(Dispatch::new(
@@ -812,6 +859,15 @@ impl Trainer {
         Ok(stats)
     }
 
+    pub fn objective(&self) -> Objective {
+        self.objective
+    }
+
+    /// Replace every agent's objective row, [agent][stride].
+    pub fn set_objective(&mut self, rows: &[f32]) -> Result<()> {
+        self.buffers[&Buf::Objective].write(&self.gpu, rows)
+    }
+
     /// Every agent's weights, [agent][params].
     pub fn weights(&self) -> Result<Vec<f32>> {
         self.buffers[&Buf::Weights].read(&self.gpu)
@@ -927,11 +983,12 @@ pub fn permutation_key(seed: u32, update: u32, epoch: u32) -> Key {
     rng::fold(rng::fold(rng::fold(rng::key(seed), 4), update), epoch)
 }
 
-/// The learning rate of update `update`: linear decay to 0 over the run when annealing.
-pub fn learning_rate(c: &TrainConfig, update: u32) -> f32 {
+/// The factor of every agent's learning rate at update `update`: linear decay to 0 over
+/// the run when annealing.
+pub fn lr_schedule(c: &TrainConfig, update: u32) -> f32 {
     if c.anneal_lr {
-        c.lr * (1.0 - update as f32 / c.updates as f32)
+        1.0 - update as f32 / c.updates as f32
     } else {
-        c.lr
+        1.0
     }
 }

@@ -6,8 +6,9 @@
 use super::adam::{self, AdamConfig};
 use super::config::TrainConfig;
 use super::net::{Activation, Mlp, PolicyNet};
+use super::objective::{Objective, OBJ_GAE_LAMBDA, OBJ_GAMMA, OBJ_LR};
 use super::ppo::{self, EnvStats, PpoConfig, TrajStep, LOSS_TERMS};
-use super::trainer::{learning_rate, permutation_key, STATS};
+use super::trainer::{lr_schedule, permutation_key, STATS};
 use crate::driver::keys::{self, KEY_ACTION, KEY_RESET, KEY_STEP};
 use crate::env::Env;
 use crate::rng;
@@ -181,6 +182,9 @@ fn backward(
     }
 }
 
+/// Every agent's objective rows, [agent][stride], with their shape.
+pub type Rows<'a> = (&'a Objective, &'a [f32]);
+
 /// The learner half of update `update` for every agent, from a rollout's records: GAE
 /// (written into `traj`), then the epochs of minibatch steps on `weights`, `m` and `v`.
 /// Returns each agent's raw statistics as the kernels accumulate them.
@@ -188,6 +192,7 @@ fn backward(
 pub fn learn(
     c: &TrainConfig,
     net: &PolicyNet,
+    objective: Rows,
     update: u32,
     traj: &mut [TrajStep],
     traj_obs: &[f32],
@@ -196,22 +201,27 @@ pub fn learn(
     m: &mut [f32],
     v: &mut [f32],
 ) -> Vec<[f32; STATS as usize]> {
-    let mut cfg = PpoConfig::new(c);
+    let mut cfg = PpoConfig::new(c, update, c.updates);
     let (steps, samples, mb) = (
         c.steps as usize,
         c.samples() as usize,
         c.minibatch() as usize,
     );
+    let (shape, rows) = objective;
+    let stride = shape.stride();
+    let row = |agent: usize| &rows[agent * stride..(agent + 1) * stride];
     for (env, stats) in env_stats.iter().enumerate() {
+        let r = row(env / c.envs as usize);
         ppo::gae(
-            &cfg,
+            r[OBJ_GAMMA],
+            r[OBJ_GAE_LAMBDA],
             &mut traj[env * steps..(env + 1) * steps],
             stats.last_value,
         );
     }
     let agents = env_stats.len() / c.envs as usize;
     let p = net.params() as usize;
-    let lr = learning_rate(c, update);
+    let lr_scale = lr_schedule(c, update);
     let mut out = vec![[0.0f32; STATS as usize]; agents];
     for (agent, stats) in out.iter_mut().enumerate() {
         let w = &mut weights[agent * p..(agent + 1) * p];
@@ -232,15 +242,16 @@ pub fn learn(
                             ) as usize
                     })
                     .collect();
-                let (grads, terms) = gradient(&cfg, net, w, traj, traj_obs, &rows);
+                let objective = (shape, row(agent));
+                let (grads, terms) = gradient(&cfg, objective, net, w, traj, traj_obs, &rows);
                 for (sum, term) in stats.iter_mut().zip(terms) {
                     *sum += term;
                 }
                 let t = (update * c.epochs + epoch) * c.minibatches + minibatch + 1;
-                let adam_cfg = AdamConfig::new(c, p as u32, 1, lr, t);
+                let adam_cfg = AdamConfig::new(c, p as u32, 1, lr_scale, t);
                 let (norm, scale) = adam::grad_norm(&adam_cfg, &grads);
                 stats[5] += norm;
-                adam::adam(&adam_cfg, &grads, scale, w, am, av);
+                adam::adam(&adam_cfg, row(agent)[OBJ_LR], &grads, scale, w, am, av);
             }
         }
         let envs = &env_stats[agent * c.envs as usize..(agent + 1) * c.envs as usize];
@@ -254,13 +265,14 @@ pub fn learn(
 /// mean over `rows` of the per-sample loss, advantages normalised over `rows`.
 pub fn minibatch_loss(
     c: &TrainConfig,
+    objective: Rows,
     net: &PolicyNet,
     w: &[f32],
     traj: &[TrajStep],
     traj_obs: &[f32],
     rows: &[usize],
 ) -> f64 {
-    let mut cfg = PpoConfig::new(c);
+    let mut cfg = PpoConfig::new(c, 0, c.updates);
     cfg.minibatch = rows.len() as u32;
     let obs_dim = net.actor.dims[0] as usize;
     let moments = moments(traj, rows);
@@ -268,8 +280,10 @@ pub fn minibatch_loss(
         .map(|&i| {
             let (logits, value) = net.forward(w, &traj_obs[i * obs_dim..(i + 1) * obs_dim]);
             let s = &traj[i];
-            let t = ppo::sample_loss(&cfg, &logits, value, s, advantage(&cfg, s, moments)).terms;
-            (t[0] + c.vf_coef * t[1] - c.ent_coef * t[2]) as f64
+            let a = advantage(&cfg, s, moments);
+            let t = ppo::sample_loss(&cfg, objective, &logits, value, s, a).terms;
+            let ent_coef = objective.1[super::objective::OBJ_ENT_COEF];
+            (t[0] + c.vf_coef * t[1] - ent_coef * t[2]) as f64
         })
         .sum::<f64>()
         / rows.len() as f64
@@ -278,15 +292,16 @@ pub fn minibatch_loss(
 /// One sample-mean gradient of [`minibatch_loss`] by backpropagation (no clipping).
 pub fn minibatch_gradient(
     c: &TrainConfig,
+    objective: Rows,
     net: &PolicyNet,
     w: &[f32],
     traj: &[TrajStep],
     traj_obs: &[f32],
     rows: &[usize],
 ) -> Vec<f32> {
-    let mut cfg = PpoConfig::new(c);
+    let mut cfg = PpoConfig::new(c, 0, c.updates);
     cfg.minibatch = rows.len() as u32;
-    gradient(&cfg, net, w, traj, traj_obs, rows).0
+    gradient(&cfg, objective, net, w, traj, traj_obs, rows).0
 }
 
 /// Advantage moments (sum, sum of squares) over the minibatch `rows`.
@@ -310,6 +325,7 @@ fn advantage(cfg: &PpoConfig, s: &TrajStep, (sum, sum_sq): (f32, f32)) -> f32 {
 /// its loss terms.
 fn gradient(
     cfg: &PpoConfig,
+    objective: Rows,
     net: &PolicyNet,
     w: &[f32],
     traj: &[TrajStep],
@@ -329,6 +345,7 @@ fn gradient(
         let value = critic.last().unwrap()[0];
         let loss = ppo::sample_loss(
             cfg,
+            objective,
             actor.last().unwrap(),
             value,
             s,

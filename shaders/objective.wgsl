@@ -1,0 +1,57 @@
+// The per-agent objective (twin: src/learn/objective.rs): hyperparameters read per agent,
+// and the learned drift of LPO (Lu et al. 2022) with temporally-aware inputs (Jackson et
+// al. 2024). The module that includes it declares `objective` (OBJECTIVE_STRIDE floats
+// per agent) and the PpoConfig binding `pc`; DRIFT_HIDDEN comes from the prelude (0: no
+// learned drift, PPO's clipping).
+
+const OBJ_LR: u32 = 0u;
+const OBJ_GAMMA: u32 = 1u;
+const OBJ_GAE_LAMBDA: u32 = 2u;
+const OBJ_CLIP: u32 = 3u;
+const OBJ_ENT_COEF: u32 = 4u;
+const HYPER: u32 = 8u;
+const DRIFT_FEATURES: u32 = 8u;
+const DRIFT_INPUTS: u32 = 24u;
+const DRIFT_CLIP: f32 = 2.0;
+const DRIFT_MARGIN: f32 = 1e-4;
+
+fn hyper(agent: u32, slot: u32) -> f32 {
+    return objective[agent * OBJECTIVE_STRIDE + slot];
+}
+
+struct Drift {
+    value: f32,
+    d_ratio: f32,
+}
+
+// g(x) = v . tanh(W x) on LPO's features of (r, A), each also scaled by n/N and log N;
+// no biases, so g = 0 at r = 1. Returns g and dg/dr.
+fn learned_drift(agent: u32, r: f32, l: f32, a: f32) -> Drift {
+    let d = r - 1.0;
+    var f = array<f32, DRIFT_FEATURES>(d, d * d, l, l * l, a * d, a * d * d, a * l, a * l * l);
+    var df = array<f32, DRIFT_FEATURES>(1.0, 2.0 * d, 1.0 / r, 2.0 * l / r, a, 2.0 * a * d, a / r, 2.0 * a * l / r);
+    for (var k = 0u; k < DRIFT_FEATURES; k++) {
+        df[k] = select(0.0, df[k], abs(f[k]) <= DRIFT_CLIP);
+        f[k] = clamp(f[k], -DRIFT_CLIP, DRIFT_CLIP);
+    }
+    let scales = array<f32, 3>(1.0, pc.lifetime_fraction, pc.log_lifetime);
+    let w0 = agent * OBJECTIVE_STRIDE + HYPER;
+    var g = 0.0;
+    var dg = 0.0;
+    for (var j = 0u; j < DRIFT_HIDDEN; j++) {
+        var pre = 0.0;
+        var d_pre = 0.0;
+        for (var s = 0u; s < 3u; s++) {
+            for (var k = 0u; k < DRIFT_FEATURES; k++) {
+                let wk = objective[w0 + (s * DRIFT_FEATURES + k) * DRIFT_HIDDEN + j] * scales[s];
+                pre += wk * f[k];
+                d_pre += wk * df[k];
+            }
+        }
+        let h = tanh(pre);
+        let v = objective[w0 + DRIFT_INPUTS * DRIFT_HIDDEN + j];
+        g += v * h;
+        dg += v * (1.0 - h * h) * d_pre;
+    }
+    return Drift(g, dg);
+}
