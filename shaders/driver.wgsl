@@ -19,9 +19,9 @@ struct DriverConfig {
     // ones (0: the rollout starts here) and the whole rollout's length.
     rollout_offset: u32,
     rollout_steps: u32,
+    task_group: u32,     // sample_params: envs i with equal i / task_group share a task
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 override WG: u32 = 64u;

@@ -1,5 +1,6 @@
 // Task sampling: one concrete EnvParams per env, drawn on the GPU from the distribution
-// that the base params describe (a level generator, a bandit task distribution).
+// that the base params describe (a level generator, a bandit task distribution). Envs in
+// one group of cfg.task_group share their draw (e.g. the members of an antithetic pair).
 
 @group(0) @binding(3) var<storage, read_write> sampled: array<EnvParams>;
 
@@ -9,7 +10,7 @@ fn sample_params(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     if i >= cfg.batch {
         return;
     }
-    sampled[i] = env_sample_params(rng_fold(cfg.key, i), env_params(i));
+    sampled[i] = env_sample_params(rng_fold(cfg.key, i / max(cfg.task_group, 1u)), env_params(i));
 }
 
 // This module never observes, but env_observe must still resolve.

@@ -25,6 +25,17 @@ pub struct CpuVecEnv {
 }
 
 impl CpuVecEnv {
+    /// Twin of `VecEnv::sample_tasks`.
+    pub fn sample_tasks(&mut self, base: &[u8], key: rng::Key, task_group: u32) {
+        let batch = self.states.len() as u32;
+        self.params = (0..batch)
+            .map(|i| {
+                let k = rng::fold(key, i / task_group.max(1));
+                self.env.sample_params_bytes(k, base)
+            })
+            .collect();
+    }
+
     /// Mirrors `VecEnv::new`: `params` is one struct shared by all envs or one per env.
     pub fn new(env: Arc<dyn Env>, batch: u32, seed: u32, params: &[u8]) -> Result<CpuVecEnv> {
         let spec = env.spec();

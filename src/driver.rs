@@ -30,7 +30,10 @@ pub struct DriverConfig {
     pub rollout_offset: u32,
     /// The whole rollout's length.
     pub rollout_steps: u32,
-    pub _pad: [u32; 3],
+    /// `sample_params`: envs i with equal i / task_group draw the same task (0 or 1: one
+    /// task per env).
+    pub task_group: u32,
+    pub _pad: [u32; 2],
 }
 
 /// Twin of WGSL `RolloutStats`, one per env.

@@ -60,7 +60,18 @@ impl Kernels {
         entries: &[&'static str],
         storage: &[&wgpu::Buffer],
     ) -> Result<Kernels> {
-        let module = driver::compose(env.env.as_ref(), driver, &env.specialized_for)?;
+        Self::specialized(env, driver, entries, storage, &env.specialized_for)
+    }
+
+    /// [`Kernels::new`] with the module specialised for `params` (concatenated structs).
+    fn specialized(
+        env: &VecEnv,
+        driver: Driver,
+        entries: &[&'static str],
+        storage: &[&wgpu::Buffer],
+        params: &[u8],
+    ) -> Result<Kernels> {
+        let module = driver::compose(env.env.as_ref(), driver, params)?;
         let layout = driver.bind_group_layout(&env.gpu);
         let mut pipelines = Vec::new();
         for &entry in entries {
@@ -77,6 +88,13 @@ impl Kernels {
     fn get(&self, entry: &str) -> &wgpu::ComputePipeline {
         &self.pipelines.iter().find(|(e, _)| *e == entry).unwrap().1
     }
+}
+
+/// Task sampling after creation (`VecEnv::sample_tasks`): the distribution's params and
+/// the kernel that draws from them into the batch's params.
+struct TaskSampler {
+    base: GpuBuffer<u32>,
+    kernels: Kernels,
 }
 
 /// What only the step kernel needs: allocated on first use, so that a batch that is only
@@ -112,6 +130,7 @@ pub struct VecEnv {
     /// `reset` and `rollout`.
     kernels: Option<Kernels>,
     step: Option<StepBuffers>,
+    tasks: Option<TaskSampler>,
 }
 
 impl VecEnv {
@@ -161,6 +180,7 @@ impl VecEnv {
             tables,
             kernels: None,
             step: None,
+            tasks: None,
         };
         if vec_env.env.samples_params() {
             vec_env.sample_params()?;
@@ -198,6 +218,64 @@ impl VecEnv {
         self.params = sampled;
         self.params_per_env = true;
         Ok(())
+    }
+
+    /// Draw every env's task again, on the GPU, from the distribution that `base` (one
+    /// params struct) describes: envs i with equal i / `task_group` share a draw from `key`
+    /// (twin: `CpuVecEnv::sample_tasks`). The batch must hold per-env params, and its
+    /// modules stay specialised for the params it was created with, so those should be
+    /// draws of the same kinds (e.g. a first draw made on the host).
+    pub fn sample_tasks(
+        &mut self,
+        base: &[u8],
+        key: crate::rng::Key,
+        task_group: u32,
+    ) -> Result<()> {
+        if !self.params_per_env {
+            return Err(Error::invalid(
+                "task sampling",
+                "the batch shares one params struct; create it with per-env params",
+            ));
+        }
+        if base.len() != self.env.params_size() {
+            return Err(Error::invalid(
+                "task distribution",
+                format!("{} bytes, expected {}", base.len(), self.env.params_size()),
+            ));
+        }
+        self.env
+            .check_params_bytes(base)
+            .map_err(|why| Error::invalid("task distribution", why))?;
+        let words: Vec<u32> = bytemuck::pod_collect_to_vec(base);
+        if self.tasks.is_none() {
+            let buffer = GpuBuffer::from_slice(&self.gpu, "the task distribution", &words)?;
+            let mut union = base.to_vec();
+            union.extend_from_slice(&self.specialized_for);
+            let kernels = Kernels::specialized(
+                self,
+                Driver::SampleParams,
+                &["sample_params"],
+                &[&buffer.buffer, &self.params.buffer],
+                &union,
+            )?;
+            self.tasks = Some(TaskSampler {
+                base: buffer,
+                kernels,
+            });
+        }
+        let sampler = self.tasks.as_ref().expect("just created");
+        sampler.base.write(&self.gpu, &words)?;
+        let cfg = DriverConfig {
+            params_per_env: 0,
+            task_group,
+            ..self.config_at(key, 0)
+        };
+        self.run(
+            "sampling tasks",
+            &sampler.kernels,
+            &[cfg],
+            &["sample_params"],
+        )
     }
 
     /// The step kernel's buffers and pipelines, created on first use.

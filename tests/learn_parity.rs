@@ -177,6 +177,12 @@ fn check_update_with(
             );
         }
         assert_eq!(g.episodes, t[7]);
+        let per_step = t[8] / c.samples() as f32;
+        assert!(
+            close(g.reward_per_step, per_step, 1e-5),
+            "{env_id}: agent {agent} reward per step: GPU {} vs twin {per_step}",
+            g.reward_per_step
+        );
     }
 }
 

@@ -37,8 +37,11 @@ const PPO_LOSS_WGSL: &str = include_str!("../../shaders/ppo_loss.wgsl");
 const OBJECTIVE_WGSL: &str = include_str!("../../shaders/objective.wgsl");
 
 /// Floats of statistics per agent: the loss terms (summed over minibatches), the gradient
-/// norm (summed), the returns of finished episodes (summed) and their count.
-pub const STATS: u32 = 8;
+/// norm (summed), the returns of finished episodes (summed), their count, and the sum of
+/// the rollout's rewards.
+pub const STATS: u32 = 9;
+/// Where the sum of the last rollout's rewards is in an agent's statistics.
+pub const STAT_REWARD_SUM: u32 = 8;
 const STAT_GRAD_NORM: u32 = 5;
 const STAT_RETURN_SUM: u32 = 6;
 
@@ -63,6 +66,18 @@ pub struct AgentStats {
     /// Mean return of the episodes finished in the update's rollout (NaN if none).
     pub mean_return: f32,
     pub episodes: f32,
+    /// Mean reward per env-step of the update's rollout.
+    pub reward_per_step: f32,
+}
+
+/// Tasks to draw at the start of a lifetime (`VecEnv::sample_tasks`).
+#[derive(Clone, Copy, Debug)]
+pub struct Tasks<'a> {
+    /// The distribution: one params struct.
+    pub base: &'a [u8],
+    pub key: Key,
+    /// Envs per draw.
+    pub group: u32,
 }
 
 /// The host-side state of a run that a checkpoint must hold besides the GPU buffers.
@@ -530,9 +545,13 @@ impl Trainer {
                 &rollout_cfg,
             ));
         }
-        // Returns and episode counts of the rollout into the agent statistics.
+        // Returns and episode counts of the rollout into the agent statistics, and the sum
+        // of its rewards (TrajStep's fourth float).
         let returns = ReduceConfig::new(e, 1, e * 4, 4, STAT_RETURN_SUM, STATS);
         plan.push(column_sums(Buf::EnvStats, Buf::AgentStats, 2, a, returns));
+        let n = c.samples();
+        let rewards = ReduceConfig::new(n, 3, n * 8, 8, STAT_REWARD_SUM, STATS);
+        plan.push(column_sums(Buf::Traj, Buf::AgentStats, 1, a, rewards));
         plan
     }
 
@@ -789,14 +808,61 @@ impl Trainer {
             })
     }
 
+    /// One rollout of the current policies without learning; its returns, episodes and
+    /// reward sum land in the agent statistics (nothing is read back).
+    pub fn rollout_only(&mut self) -> Result<()> {
+        self.submit("a rollout", &self.rollout_plan())?;
+        self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
+        self.vec_env.set_step_count(self.progress.step_count);
+        Ok(())
+    }
+
+    /// Start a lifetime of `updates` updates from `weights` ([agent][params]): zero Adam
+    /// moments and episode statistics, tasks drawn again where `tasks` says, every env
+    /// reset. The envs' step counter runs on, so each lifetime sees new randomness.
+    pub fn start_lifetime(
+        &mut self,
+        updates: u32,
+        weights: &[f32],
+        tasks: Option<Tasks>,
+    ) -> Result<()> {
+        if updates == 0 {
+            return Err(Error::invalid("lifetime", "it needs at least 1 update"));
+        }
+        self.buffers[&Buf::Weights].write(&self.gpu, weights)?;
+        self.gpu.scoped("starting a lifetime", || {
+            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+            for b in [Buf::AdamM, Buf::AdamV, Buf::EnvStats] {
+                encoder.clear_buffer(self.buffer(b), 0, None);
+            }
+            self.gpu.queue.submit([encoder.finish()]);
+        })?;
+        if let Some(t) = tasks {
+            self.vec_env.sample_tasks(t.base, t.key, t.group)?;
+        }
+        self.vec_env.reset()?;
+        self.config.updates = updates;
+        self.progress.update = 0;
+        Ok(())
+    }
+
+    /// The buffer of the agents' objective rows ([agent][stride] f32), for kernels that
+    /// write them (meta-training).
+    pub fn objective_buffer(&self) -> &wgpu::Buffer {
+        self.buffer(Buf::Objective)
+    }
+
+    /// The agent statistics ([agent][STATS] f32) of the last submission.
+    pub fn agent_stats_buffer(&self) -> &wgpu::Buffer {
+        self.buffer(Buf::AgentStats)
+    }
+
     /// Run the current policies for `rollouts` rollouts of `steps` steps without
     /// learning; per agent, the mean return of the episodes finished and their count.
     pub fn evaluate(&mut self, rollouts: u32) -> Result<Vec<(f32, f32)>> {
         let mut totals = vec![(0.0f32, 0.0f32); self.agents as usize];
         for _ in 0..rollouts {
-            self.submit("an evaluation rollout", &self.rollout_plan())?;
-            self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
-            self.vec_env.set_step_count(self.progress.step_count);
+            self.rollout_only()?;
             let raw = self.buffers[&Buf::AgentStats].read(&self.gpu)?;
             for (t, s) in totals.iter_mut().zip(raw.chunks(STATS as usize)) {
                 t.0 += s[STAT_RETURN_SUM as usize];
@@ -854,6 +920,7 @@ impl Trainer {
                 grad_norm: s[STAT_GRAD_NORM as usize] / minibatch_steps,
                 mean_return: s[STAT_RETURN_SUM as usize] / episodes,
                 episodes,
+                reward_per_step: s[STAT_REWARD_SUM as usize] / c.samples() as f32,
             });
         }
         Ok(stats)

@@ -257,6 +257,8 @@ pub fn learn(
         let envs = &env_stats[agent * c.envs as usize..(agent + 1) * c.envs as usize];
         stats[6] = envs.iter().map(|e| e.return_sum).sum();
         stats[7] = envs.iter().map(|e| e.episodes).sum();
+        let records = &traj[agent * samples..(agent + 1) * samples];
+        stats[8] = crate::learn::nn::column_sum(records.iter().map(|s| s.reward), false);
     }
     out
 }
