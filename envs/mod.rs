@@ -27,6 +27,14 @@ pub fn registry() -> Vec<Registered> {
             make: || Arc::new(bandit::Bandit::<2>::gaussian()),
         },
         Registered {
+            id: "BernoulliBandit-5arm",
+            make: || Arc::new(bandit::Bandit::<5>::bernoulli()),
+        },
+        Registered {
+            id: "BernoulliBandit-10arm",
+            make: || Arc::new(bandit::Bandit::<10>::bernoulli()),
+        },
+        Registered {
             id: "FourRooms-misc",
             make: || Arc::new(four_rooms::FourRooms),
         },

@@ -20,8 +20,11 @@ struct DriverConfig {
     rollout_offset: u32,
     rollout_steps: u32,
     task_group: u32,     // sample_params: envs i with equal i / task_group share a task
-    _pad0: u32,
-    _pad1: u32,
+    // Random streams (common random numbers): env i draws from stream
+    // (i / stream_group) * stream_block + i % stream_block, so the stream_group / stream_block
+    // blocks of a group replay the same randomness; stream_group = 0: stream i.
+    stream_block: u32,
+    stream_group: u32,
 }
 
 override WG: u32 = 64u;
@@ -45,10 +48,22 @@ fn env_params(i: u32) -> EnvParams {
     return params[select(0u, i, cfg.params_per_env != 0u)];
 }
 
+fn env_stream(i: u32) -> u32 {
+    if cfg.stream_group == 0u {
+        return i;
+    }
+    return (i / cfg.stream_group) * cfg.stream_block + i % cfg.stream_block;
+}
+
+// The key of env i's stream under cfg.key.
+fn env_key_of(i: u32) -> Key {
+    return rng_fold(cfg.key, env_stream(i));
+}
+
 // Key of env i at global step t; the step, the auto-reset and the action each fold in
 // their own constant so their draws never overlap.
 fn step_key(i: u32, t: u32) -> Key {
-    return rng_fold(rng_fold(cfg.key, i), t);
+    return rng_fold(env_key_of(i), t);
 }
 
 const KEY_STEP: u32 = 0u;

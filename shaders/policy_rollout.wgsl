@@ -32,7 +32,7 @@ fn policy_rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
     let i = agent * cfg.envs_per_agent + min(gid.x, cfg.envs_per_agent - 1u);
     let w0 = agent * NET_PARAMS;
     let p = env_params(i);
-    let env_key = rng_fold(cfg.key, i);
+    let env_key = env_key_of(i);
     var s = states[i];
     var stats = env_stats[i];
     if cfg.rollout_offset == 0u {

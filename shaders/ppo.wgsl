@@ -78,7 +78,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) 
         return;
     }
     let samples = pc.envs * pc.steps;
-    let source = agent * samples + permute(rng_fold(pc.key, agent), samples, pc.first + r);
+    let source = agent * samples + permute(rng_fold(pc.key, agent_stream(agent)), samples, pc.first + r);
     let row = agent * pc.minibatch + r;
     mb_index[row] = source;
     for (var j = 0u; j < OBS_DIM; j++) {

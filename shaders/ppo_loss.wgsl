@@ -14,7 +14,18 @@ struct PpoConfig {
     normalize: u32,    // normalise advantages per minibatch
     lifetime_fraction: f32, // n / N: updates done over the lifetime's updates
     log_lifetime: f32,      // ln N / ln 1024
-    _pad: vec4<u32>,
+    // Agents drawing the same minibatch permutations (driver.wgsl's random streams, in
+    // agents): stream (a / stream_group) * stream_block + a % stream_block.
+    stream_block: u32,
+    stream_group: u32,
+    _pad: vec2<u32>,
+}
+
+fn agent_stream(a: u32) -> u32 {
+    if pc.stream_group == 0u {
+        return a;
+    }
+    return (a / pc.stream_group) * pc.stream_block + a % pc.stream_block;
 }
 
 const ALGO_PPO: u32 = 0u;

@@ -28,7 +28,7 @@ fn reset(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     if i >= cfg.batch {
         return;
     }
-    states[i] = env_reset(rng_fold(cfg.key, i), env_params(i));
+    states[i] = env_reset(env_key_of(i), env_params(i));
 }
 
 @compute @workgroup_size(WG)
@@ -38,7 +38,7 @@ fn rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
         return;
     }
     let p = env_params(i);
-    let env_key = rng_fold(cfg.key, i);
+    let env_key = env_key_of(i);
     var s = states[i];
     // A continued rollout (split into dispatches) keeps its sums.
     let carried = stats[i];

@@ -176,6 +176,20 @@ pub fn cpu_twin_rate(env: &Arc<dyn Env>, min_time: Duration) -> Result<f64> {
 }
 
 /// Human-readable rate: 12.3 M/s.
+/// "4.2 k env-steps/s": a rate with its unit.
+pub fn format_per_second(rate: f64, unit: &str) -> String {
+    let text = format_rate(rate);
+    let (number, prefix) = text
+        .trim_end_matches("/s")
+        .trim_end()
+        .rsplit_once(' ')
+        .unwrap_or((&text, ""));
+    format!(
+        "{number} {prefix}{}{unit}/s",
+        if prefix.is_empty() { "" } else { " " }
+    )
+}
+
 pub fn format_rate(rate: f64) -> String {
     match rate {
         r if r >= 1e9 => format!("{:.2} G/s", r / 1e9),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::driver::{keys, obs_checksum, RolloutStats};
+use crate::driver::{keys, obs_checksum, RolloutStats, Streams};
 use crate::env::{Env, EnvSpec};
 use crate::error::{Error, Result};
 use crate::rng;
@@ -14,6 +14,7 @@ pub struct CpuVecEnv {
     seed: u32,
     step_count: u32,
     params: Vec<Vec<u8>>, // one per env, or one shared
+    streams: Streams,
     pub states: Vec<Vec<u8>>,
     pub obs: Vec<f32>,
     pub final_obs: Vec<f32>,
@@ -25,6 +26,12 @@ pub struct CpuVecEnv {
 }
 
 impl CpuVecEnv {
+    /// Twin of `VecEnvConfig::streams`; resets every env, as creation does.
+    pub fn set_streams(&mut self, streams: Streams) {
+        self.streams = streams;
+        self.reset();
+    }
+
     /// Twin of `VecEnv::sample_tasks`.
     pub fn sample_tasks(&mut self, base: &[u8], key: rng::Key, task_group: u32) {
         let batch = self.states.len() as u32;
@@ -64,6 +71,7 @@ impl CpuVecEnv {
             seed,
             step_count: 0,
             params,
+            streams: Streams::default(),
             states: vec![Vec::new(); b],
             obs: vec![0.0; b * d],
             final_obs: vec![0.0; b * d],
@@ -89,9 +97,10 @@ impl CpuVecEnv {
     pub fn reset(&mut self) {
         let root = keys::reset_root(self.seed, self.step_count);
         for i in 0..self.batch() {
-            let state = self
-                .env
-                .reset_bytes(rng::fold(root, i as u32), self.params_of(i));
+            let state = self.env.reset_bytes(
+                rng::fold(root, self.streams.index(i as u32)),
+                self.params_of(i),
+            );
             self.put_obs(i, &state, false);
             self.states[i] = state;
             self.stats[i] = RolloutStats::default();
@@ -102,7 +111,7 @@ impl CpuVecEnv {
     pub fn sample_actions(&mut self) {
         let root = keys::step_root(self.seed);
         for i in 0..self.batch() {
-            let t_key = keys::step_key(root, i as u32, self.step_count);
+            let t_key = keys::step_key(root, self.streams.index(i as u32), self.step_count);
             self.actions[i] = keys::random_action(t_key, self.spec.num_actions);
         }
     }
@@ -111,7 +120,7 @@ impl CpuVecEnv {
     pub fn step(&mut self) {
         let root = keys::step_root(self.seed);
         for i in 0..self.batch() {
-            let t_key = keys::step_key(root, i as u32, self.step_count);
+            let t_key = keys::step_key(root, self.streams.index(i as u32), self.step_count);
             let p = self.params_of(i).to_vec();
             let mut out = self.env.step_bytes(
                 rng::fold(t_key, keys::KEY_STEP),
@@ -139,7 +148,7 @@ impl CpuVecEnv {
         let mut obs = vec![0.0f32; d];
         for i in 0..self.batch() {
             let p = self.params_of(i).to_vec();
-            let env_key = rng::fold(root, i as u32);
+            let env_key = rng::fold(root, self.streams.index(i as u32));
             let mut s = self.states[i].clone();
             let mut st = RolloutStats {
                 episode_return: self.stats[i].episode_return,

@@ -33,7 +33,29 @@ pub struct DriverConfig {
     /// `sample_params`: envs i with equal i / task_group draw the same task (0 or 1: one
     /// task per env).
     pub task_group: u32,
-    pub _pad: [u32; 2],
+    /// Random streams: see [`Streams`].
+    pub stream_block: u32,
+    pub stream_group: u32,
+}
+
+/// Which random stream each env draws from (twin of WGSL `env_stream`): with a group of
+/// `group` envs made of blocks of `block`, env i draws from stream
+/// `(i / group) * block + i % block`, so every block of a group replays the same
+/// randomness (common random numbers, e.g. for the members of an antithetic pair and their
+/// baseline). The default (group 0) gives every env its own stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Streams {
+    pub block: u32,
+    pub group: u32,
+}
+
+impl Streams {
+    pub fn index(&self, i: u32) -> u32 {
+        match i.checked_div(self.group) {
+            None => i,
+            Some(group) => group * self.block + i % self.block,
+        }
+    }
 }
 
 /// Twin of WGSL `RolloutStats`, one per env.

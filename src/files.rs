@@ -15,3 +15,77 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
+
+/// A checkpoint file: 8 magic bytes, a little-endian u32 format version, a u32 header
+/// length, the JSON header (an object, with a `blobs` list of names and lengths added),
+/// then the blobs in order. Written atomically.
+pub fn write_container(
+    path: &Path,
+    magic: &[u8; 8],
+    version: u32,
+    header: serde_json::Value,
+    blobs: &[(&str, &[u8])],
+) -> Result<()> {
+    let mut header = header;
+    let index: Vec<(String, u64)> = blobs
+        .iter()
+        .map(|(n, b)| (n.to_string(), b.len() as u64))
+        .collect();
+    header["blobs"] = serde_json::to_value(index).expect("names and lengths serialise");
+    let json = serde_json::to_vec(&header).expect("a JSON value serialises");
+    let total = 16 + json.len() + blobs.iter().map(|b| b.1.len()).sum::<usize>();
+    let mut bytes = Vec::with_capacity(total);
+    bytes.extend_from_slice(magic);
+    bytes.extend_from_slice(&version.to_le_bytes());
+    bytes.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&json);
+    for (_, blob) in blobs {
+        bytes.extend_from_slice(blob);
+    }
+    write_atomically(path, &bytes)
+}
+
+/// Read a file written by [`write_container`]: its header and its blobs by name.
+pub fn read_container(
+    path: &Path,
+    magic: &[u8; 8],
+    version: u32,
+    what: &str,
+) -> Result<(
+    serde_json::Value,
+    std::collections::HashMap<String, Vec<u8>>,
+)> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let bad = |why: &str| Error::invalid(format!("{what} {}", path.display()), why.to_string());
+    if bytes.len() < 16 || &bytes[..8] != magic {
+        return Err(bad(&format!("not a wgym {what}")));
+    }
+    let found = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if found != version {
+        return Err(bad(&format!(
+            "format version {found}, this wgym reads {version}"
+        )));
+    }
+    let len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
+    let header: serde_json::Value = bytes
+        .get(16..16 + len)
+        .and_then(|h| serde_json::from_slice(h).ok())
+        .ok_or_else(|| bad("its header is damaged"))?;
+    let index: Vec<(String, u64)> = header
+        .get("blobs")
+        .and_then(|b| serde_json::from_value(b.clone()).ok())
+        .ok_or_else(|| bad("its header is damaged"))?;
+    let mut at = 16 + len;
+    let mut blobs = std::collections::HashMap::new();
+    for (name, size) in index {
+        let data = bytes
+            .get(at..at + size as usize)
+            .ok_or_else(|| bad("it is truncated"))?;
+        blobs.insert(name, data.to_vec());
+        at += size as usize;
+    }
+    Ok((header, blobs))
+}

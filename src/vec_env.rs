@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytemuck::Zeroable;
 
 use crate::buffer::GpuBuffer;
-use crate::driver::{self, keys, Driver, DriverConfig, RolloutStats};
+use crate::driver::{self, keys, Driver, DriverConfig, RolloutStats, Streams};
 use crate::env::{Env, EnvSpec};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
@@ -30,6 +30,8 @@ pub struct VecEnvConfig {
     /// Invocations per workgroup; results do not depend on it.
     pub workgroup_size: u32,
     pub params: ParamsInit,
+    /// Which random stream each env draws from (default: its own).
+    pub streams: Streams,
 }
 
 impl VecEnvConfig {
@@ -39,6 +41,7 @@ impl VecEnvConfig {
             seed,
             workgroup_size: 64,
             params: ParamsInit::Default,
+            streams: Streams::default(),
         }
     }
 }
@@ -119,6 +122,7 @@ pub struct VecEnv {
     groups: (u32, u32),
     step_count: u32,
     params_per_env: bool,
+    streams: Streams,
     config_stride: u64,
     config: wgpu::Buffer,
     tables: wgpu::Buffer,
@@ -141,6 +145,13 @@ impl VecEnv {
             return Err(Error::invalid("batch size", "it must be at least 1"));
         }
         driver::check_workgroup_size(gpu, config.workgroup_size)?;
+        let Streams { block, group } = config.streams;
+        if group != 0 && (block == 0 || !group.is_multiple_of(block)) {
+            return Err(Error::invalid(
+                "random streams",
+                format!("a group of {group} envs is not a whole number of blocks of {block}"),
+            ));
+        }
         let groups = driver::dispatch_size(gpu, config.batch, config.workgroup_size)?;
         let b = config.batch as usize;
         let (params_words, params_per_env) = params_words(env.as_ref(), &config.params, b)?;
@@ -175,6 +186,7 @@ impl VecEnv {
             groups,
             step_count: 0,
             params_per_env,
+            streams: config.streams,
             config_stride,
             config: config_buffer,
             tables,
@@ -570,6 +582,8 @@ impl VecEnv {
             step,
             batch: self.batch,
             params_per_env: self.params_per_env as u32,
+            stream_block: self.streams.block,
+            stream_group: self.streams.group,
             ..Zeroable::zeroed()
         }
     }

@@ -110,28 +110,9 @@ fn problem_kernels_match_their_twins() {
         es.submit("evaluate", &evaluator.dispatches()).unwrap();
         let population = es.population().unwrap();
         let twin: Vec<f32> = population.chunks(dim).map(|x| -problem.value(x)).collect();
-        let fitness = read_fitness(&es);
+        let fitness = es.fitness().unwrap();
         close(problem.name(), &fitness, &twin, 1e-5);
     }
-}
-
-fn read_fitness(es: &Es) -> Vec<f32> {
-    // The fitness buffer is the evaluator's output; read it through a tell-free copy.
-    let gpu = es.gpu();
-    let buffer = es.fitness_buffer();
-    let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: None,
-        size: buffer.size(),
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let mut encoder = gpu.device.create_command_encoder(&Default::default());
-    encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, buffer.size());
-    gpu.queue.submit([encoder.finish()]);
-    staging.slice(..).map_async(wgpu::MapMode::Read, |_| {});
-    gpu.wait().unwrap();
-    let data = staging.slice(..).get_mapped_range().unwrap();
-    bytemuck::cast_slice(&data[..es.config().population as usize * 4]).to_vec()
 }
 
 /// f of the mean after `generations` generations on the GPU.

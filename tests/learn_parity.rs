@@ -5,6 +5,7 @@
 mod common;
 
 use common::gpu;
+use wgym::driver::Streams;
 use wgym::learn::objective::{OBJ_CLIP, OBJ_ENT_COEF, OBJ_GAE_LAMBDA, OBJ_GAMMA, OBJ_LR};
 use wgym::learn::ppo::{EnvStats, TrajStep};
 use wgym::learn::twin::{self, Rollout};
@@ -32,7 +33,7 @@ fn check_update(env_id: &str, c: TrainConfig, agents: u32) {
     let objective = Objective::default();
     let row = objective.row(&c);
     let rows: Vec<f32> = (0..agents).flat_map(|_| row.clone()).collect();
-    check_update_with(env_id, c, agents, objective, rows);
+    check_update_with(env_id, c, agents, objective, rows, Streams::default());
 }
 
 /// One update on the GPU and in the twin, each agent with its own objective row.
@@ -42,10 +43,12 @@ fn check_update_with(
     agents: u32,
     objective: Objective,
     rows: Vec<f32>,
+    streams: Streams,
 ) {
     let env = make(env_id).unwrap();
     let options = TrainerOptions {
         objective,
+        streams,
         ..Default::default()
     };
     let mut trainer =
@@ -74,6 +77,7 @@ fn check_update_with(
         0,
         c.steps,
         c.envs,
+        streams,
         &mut twin_rollout,
         Some(&traj),
     );
@@ -128,6 +132,7 @@ fn check_update_with(
         &c,
         &net,
         (&objective, &rows),
+        trainer.agent_streams(),
         0,
         &mut twin_traj,
         &traj_obs,
@@ -226,7 +231,7 @@ fn per_agent_hyperparameters_match_twin() {
         row[OBJ_ENT_COEF] = [0.01, 0.0, 0.1][a];
         rows.extend(row);
     }
-    check_update_with("FourRooms-misc", c, 3, objective, rows);
+    check_update_with("FourRooms-misc", c, 3, objective, rows, Streams::default());
 }
 
 /// Random drift weights of LPO's learned objective.
@@ -249,7 +254,39 @@ fn learned_drift_update_matches_twin() {
     let c = small_config();
     let objective = Objective { drift_hidden: 4 };
     let rows = drift_rows(&c, objective, 2, 0.5);
-    check_update_with("FourRooms-misc", c, 2, objective, rows);
+    check_update_with("FourRooms-misc", c, 2, objective, rows, Streams::default());
+}
+
+/// Shared random streams: agents 0 and 1 (and 2 and 3) replay the same env randomness,
+/// on the GPU as in the twin; with the same weights and objective they act alike.
+#[test]
+fn shared_streams_match_twin_and_replay_randomness() {
+    let c = small_config();
+    let streams = Streams {
+        block: c.envs,
+        group: 2 * c.envs,
+    };
+    let objective = Objective::default();
+    let row = objective.row(&c);
+    let rows: Vec<f32> = (0..4).flat_map(|_| row.clone()).collect();
+    check_update_with("FourRooms-misc", c.clone(), 4, objective, rows, streams);
+
+    let options = TrainerOptions {
+        streams,
+        ..Default::default()
+    };
+    let env = make("FourRooms-misc").unwrap();
+    let mut trainer = Trainer::with_options(&gpu(), env, 2, c.clone(), options).unwrap();
+    let w = trainer.weights().unwrap();
+    let p = trainer.net().params() as usize;
+    let same: Vec<f32> = w[..p].iter().chain(&w[..p]).copied().collect();
+    trainer.set_weights(&same).unwrap();
+    trainer.update().unwrap();
+    let traj = trainer.trajectory().unwrap();
+    let (first, second) = traj.split_at(traj.len() / 2);
+    assert_eq!(first, second, "the two agents' records");
+    let w = trainer.weights().unwrap();
+    assert_eq!(w[..p], w[p..], "the two agents' weights after the update");
 }
 
 /// A zero drift network is PPO: the same update, to rounding.

@@ -167,3 +167,44 @@ fn rollouts_longer_than_lavapipes_loop_limit_match_the_twin() {
         assert_eq!(g.rollout_stats().unwrap(), c.stats, "{id}: rollout stats");
     }
 }
+
+/// Shared random streams (common random numbers): envs in corresponding places of a
+/// group's blocks replay the same randomness, in the step kernel as in the twin.
+#[test]
+fn shared_random_streams_match_twin() {
+    use wgym::driver::Streams;
+    let env = wgym::make("FourRooms-misc").unwrap();
+    let streams = Streams { block: 3, group: 9 };
+    let params = FourRoomsParams {
+        max_steps: 15,
+        ..Default::default()
+    };
+    let bytes = bytemuck::bytes_of(&params).to_vec();
+    let config = wgym::VecEnvConfig {
+        streams,
+        params: ParamsInit::Shared(bytes.clone()),
+        ..wgym::VecEnvConfig::new(18, 4)
+    };
+    let mut g = wgym::VecEnv::new(&gpu(), env.clone(), config).unwrap();
+    let mut c = wgym::CpuVecEnv::new(env.clone(), 18, 4, &bytes).unwrap();
+    c.set_streams(streams);
+    assert_step_parity(&mut g, &mut c, 40);
+    // Env 1 and env 4 (block 0 and 1 of group 0) replay the same steps; env 10 (group 1)
+    // has its own.
+    let states = c.state_bytes();
+    let size = states.len() / 18;
+    let s = |i: usize| &states[i * size..(i + 1) * size];
+    assert_eq!(s(1), s(4));
+    assert_eq!(s(1), s(7));
+    assert_ne!(s(1), s(10));
+
+    let bad = wgym::VecEnvConfig {
+        streams: Streams { block: 4, group: 9 },
+        ..wgym::VecEnvConfig::new(18, 4)
+    };
+    let err = wgym::VecEnv::new(&gpu(), env, bad)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("whole number of blocks"), "{err}");
+}

@@ -59,8 +59,8 @@ fn train_writes_log_curve_checkpoint_and_eval_reads_it() {
     let log = std::fs::read_to_string(run.join("log.csv")).unwrap();
     assert_eq!(log.lines().count(), 1 + 4, "{log}");
     assert!(log.starts_with("update,env_steps,seconds,return_mean"));
-    let svg = std::fs::read_to_string(run.join("curve.svg")).unwrap();
-    assert!(svg.contains("<svg") && svg.contains("mean over agents"));
+    // No FourRooms episode ends in 128 steps: axes and legend, no line yet.
+    common::assert_plot(&run.join("curve.png"), false);
     let saved = std::fs::read_to_string(run.join("config.toml")).unwrap();
     assert!(saved.contains("envs = 16"), "{saved}");
     let checkpoint = Checkpoint::load(&run.join("checkpoint.bin")).unwrap();

@@ -35,8 +35,18 @@ struct EnvState {
     _pad: u32,
 }
 
+// A concrete task: the arm values one reset would draw, fixed from then on (meta-training
+// samples one per population member; episodes then replay the same bandit).
 fn env_sample_params(key: Key, base: EnvParams) -> EnvParams {
-    return base;
+    var p = base;
+    if base.task != TASK_FIXED {
+        let s = env_reset(key, base);
+        for (var arm = 0u; arm < NUM_ACTIONS; arm++) {
+            p.values[arm] = select(0.0, s.values[arm], arm < base.num_arms);
+        }
+        p.task = TASK_FIXED;
+    }
+    return p;
 }
 
 fn task_used(task: u32) -> bool {

@@ -151,12 +151,17 @@ impl<const K: usize> EnvKernel for Bandit<K> {
     type Params = BanditParams<K>;
 
     fn spec(&self) -> EnvSpec {
-        let (id, what) = match self.kind {
-            RewardKind::Bernoulli => ("BernoulliBandit-misc", "Bernoulli"),
-            RewardKind::Gaussian => ("GaussianBandit-misc", "Gaussian"),
+        let (family, what) = match self.kind {
+            RewardKind::Bernoulli => ("BernoulliBandit", "Bernoulli"),
+            RewardKind::Gaussian => ("GaussianBandit", "Gaussian"),
+        };
+        // gymnax's 2-armed ids, and wgym's K-armed ones (uniformly drawn arms).
+        let id = match K {
+            2 => format!("{family}-misc"),
+            _ => format!("{family}-{K}arm"),
         };
         EnvSpec {
-            id: id.into(),
+            id,
             obs_dim: Self::ARMS + 2,
             num_actions: Self::ARMS,
             max_steps: 100,
@@ -249,6 +254,23 @@ impl<const K: usize> EnvKernel for Bandit<K> {
     fn specialize(&self, params: &[BanditParams<K>]) -> Vec<(&'static str, u32)> {
         let tasks = params.iter().fold(0u32, |m, p| m | 1 << p.task.min(31));
         vec![("TASKS", tasks)]
+    }
+
+    /// A concrete task: the arm values one reset would draw, fixed (`task = fixed`).
+    fn sample_params(&self, key: Key, base: &BanditParams<K>) -> BanditParams<K> {
+        let mut p = *base;
+        if base.task != TaskDist::Fixed as u32 {
+            let s = self.reset(key, base);
+            for arm in 0..K {
+                p.values[arm] = if (arm as u32) < base.num_arms {
+                    s.values[arm]
+                } else {
+                    0.0
+                };
+            }
+            p.task = TaskDist::Fixed as u32;
+        }
+        p
     }
 
     fn reset(&self, key: Key, p: &BanditParams<K>) -> BanditState<K> {

@@ -5,7 +5,9 @@
 //! inner training run) read. Fitness is maximised (evosax minimises).
 
 pub mod config;
+pub mod policy;
 pub mod problems;
+pub mod run;
 pub mod search;
 pub mod state;
 pub mod twin;

@@ -286,6 +286,11 @@ impl Es {
         self.buffers.mean.read(&self.gpu)
     }
 
+    /// The fitness last written by an evaluator.
+    pub fn fitness(&self) -> Result<Vec<f32>> {
+        self.buffers.fitness.read(&self.gpu)
+    }
+
     /// The population last asked for.
     pub fn population(&self) -> Result<Vec<f32>> {
         self.buffers.population.read(&self.gpu)

@@ -13,7 +13,7 @@ use super::config::TrainConfig;
 use super::report::LogRow;
 use super::trainer::{Progress, Snapshot};
 use crate::error::{Error, Result};
-use crate::files::write_atomically;
+use crate::files::{read_container, write_container};
 
 const MAGIC: &[u8; 8] = b"WGYMCKPT";
 const VERSION: u32 = 1;
@@ -26,7 +26,6 @@ struct Header {
     update: u32,
     step_count: u32,
     history: Vec<LogRow>,
-    blobs: Vec<(String, u64)>,
 }
 
 /// A run's state as stored on disk.
@@ -42,13 +41,6 @@ pub struct Checkpoint {
 impl Checkpoint {
     pub fn save(&self, path: &Path) -> Result<()> {
         let s = &self.snapshot;
-        let blobs = [
-            ("weights", &s.weights),
-            ("adam_m", &s.adam_m),
-            ("adam_v", &s.adam_v),
-            ("env_stats", &s.env_stats),
-            ("env_states", &s.env_states),
-        ];
         let header = Header {
             env: self.env.clone(),
             agents: self.agents,
@@ -56,58 +48,27 @@ impl Checkpoint {
             update: s.progress.update,
             step_count: s.progress.step_count,
             history: self.history.clone(),
-            blobs: blobs
-                .iter()
-                .map(|(n, b)| (n.to_string(), b.len() as u64))
-                .collect(),
         };
-        let json = serde_json::to_vec(&header).expect("a header always serialises");
-        let mut bytes =
-            Vec::with_capacity(16 + json.len() + blobs.iter().map(|b| b.1.len()).sum::<usize>());
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(json.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(&json);
-        for (_, blob) in blobs {
-            bytes.extend_from_slice(blob);
-        }
-        write_atomically(path, &bytes)
+        let header = serde_json::to_value(header).expect("a header always serialises");
+        let blobs: [(&str, &[u8]); 5] = [
+            ("weights", &s.weights),
+            ("adam_m", &s.adam_m),
+            ("adam_v", &s.adam_v),
+            ("env_stats", &s.env_stats),
+            ("env_states", &s.env_states),
+        ];
+        write_container(path, MAGIC, VERSION, header, &blobs)
     }
 
     pub fn load(path: &Path) -> Result<Checkpoint> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let bad =
-            |why: &str| Error::invalid(format!("checkpoint {}", path.display()), why.to_string());
-        if bytes.len() < 16 || &bytes[..8] != MAGIC {
-            return Err(bad("not a wgym checkpoint"));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
-        if version != VERSION {
-            return Err(bad(&format!(
-                "format version {version}, this wgym reads {VERSION}"
-            )));
-        }
-        let len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
-        let header: Header = bytes
-            .get(16..16 + len)
-            .and_then(|h| serde_json::from_slice(h).ok())
-            .ok_or_else(|| bad("its header is damaged"))?;
-        let mut at = 16 + len;
-        let mut blob = |name: &str| -> Result<Vec<u8>> {
-            let &(_, size) = header
-                .blobs
-                .iter()
-                .find(|(n, _)| n == name)
-                .ok_or_else(|| bad(&format!("it has no {name}")))?;
-            let data = bytes
-                .get(at..at + size as usize)
-                .ok_or_else(|| bad("it is truncated"))?
-                .to_vec();
-            at += size as usize;
-            Ok(data)
+        let (header, mut blobs) = read_container(path, MAGIC, VERSION, "checkpoint")?;
+        let bad = |why: String| Error::invalid(format!("checkpoint {}", path.display()), why);
+        let header: Header =
+            serde_json::from_value(header).map_err(|e| bad(format!("its header: {e}")))?;
+        let mut blob = |name: &str| {
+            blobs
+                .remove(name)
+                .ok_or_else(|| bad(format!("it has no {name}")))
         };
         let snapshot = Snapshot {
             progress: Progress {

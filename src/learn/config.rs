@@ -227,7 +227,7 @@ impl TrainConfig {
 }
 
 /// `base` with the keys of `over` replaced, tables merged key by key.
-fn merge(base: toml::Value, over: toml::Value) -> toml::Value {
+pub(crate) fn merge(base: toml::Value, over: toml::Value) -> toml::Value {
     match (base, over) {
         (toml::Value::Table(mut b), toml::Value::Table(o)) => {
             for (k, v) in o {

@@ -55,7 +55,10 @@ pub struct PpoConfig {
     pub lifetime_fraction: f32,
     /// ln N / ln 1024.
     pub log_lifetime: f32,
-    pub _pad: [u32; 4],
+    /// Agents sharing minibatch permutations: [`Streams`] in agents.
+    pub stream_block: u32,
+    pub stream_group: u32,
+    pub _pad: [u32; 2],
 }
 
 impl PpoConfig {
@@ -78,7 +81,9 @@ impl PpoConfig {
             normalize: c.normalize_advantages as u32,
             lifetime_fraction,
             log_lifetime,
-            _pad: [0; 4],
+            stream_block: 0,
+            stream_group: 0,
+            _pad: [0; 2],
         }
     }
 }

@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
-use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::trainer::AgentStats;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::files::write_atomically;
+use crate::plot::{Figure, Series, PALETTE};
 
 /// One logged update, summarised over agents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,79 +94,31 @@ pub fn write_csv(path: &Path, rows: &[LogRow]) -> Result<()> {
 
 /// Mean return across agents against env-steps, with the band between the worst and the
 /// best agent, and one standard deviation around the mean.
-pub fn write_curve_svg(path: &Path, title: &str, rows: &[LogRow]) -> Result<()> {
+pub fn write_curve(path: &Path, title: &str, rows: &[LogRow]) -> Result<()> {
     let points: Vec<(f64, (f32, f32, f32, f32))> = rows
         .iter()
         .map(|r| (r.env_steps as f64, r.return_spread()))
         .filter(|(_, s)| s.0.is_finite())
         .collect();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
-        let plot_error =
-            |e: &dyn std::fmt::Display| Error::invalid("learning curve", e.to_string());
-        root.fill(&WHITE).map_err(|e| plot_error(&e))?;
-        let x_max = points.last().map_or(1.0, |p| p.0.max(1.0));
-        let (lo, hi) = points
+    let [blue, ..] = PALETTE;
+    let band = |lo: fn(&(f32, f32, f32, f32)) -> f32, hi: fn(&(f32, f32, f32, f32)) -> f32| {
+        points
             .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (_, s)| {
-                (lo.min(s.2), hi.max(s.3))
-            });
-        let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
-        let pad = ((hi - lo) * 0.05).max(1e-3);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..x_max, (lo - pad) as f64..(hi + pad) as f64)
-            .map_err(|e| plot_error(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc("env-steps")
-            .y_desc("mean episode return")
-            .x_label_formatter(&|x| format!("{:.2e}", x))
-            .draw()
-            .map_err(|e| plot_error(&e))?;
-        let band = |lower: fn(&(f32, f32, f32, f32)) -> f32,
-                    upper: fn(&(f32, f32, f32, f32)) -> f32| {
-            let mut poly: Vec<(f64, f64)> =
-                points.iter().map(|(x, s)| (*x, upper(s) as f64)).collect();
-            poly.extend(points.iter().rev().map(|(x, s)| (*x, lower(s) as f64)));
-            poly
-        };
-        let range = band(|s| s.2, |s| s.3);
-        chart
-            .draw_series(std::iter::once(Polygon::new(range, BLUE.mix(0.12))))
-            .map_err(|e| plot_error(&e))?
-            .label("min-max over agents")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 15, y + 5)], BLUE.mix(0.12).filled())
-            });
-        let sigma = band(|s| s.0 - s.1, |s| s.0 + s.1);
-        chart
-            .draw_series(std::iter::once(Polygon::new(sigma, BLUE.mix(0.25))))
-            .map_err(|e| plot_error(&e))?
-            .label("mean ± std")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 15, y + 5)], BLUE.mix(0.25).filled())
-            });
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|(x, s)| (*x, s.0 as f64)),
-                BLUE.stroke_width(2),
-            ))
-            .map_err(|e| plot_error(&e))?
-            .label("mean over agents")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], BLUE.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(|e| plot_error(&e))?;
-        root.present().map_err(|e| plot_error(&e))?;
+            .map(|(x, s)| (*x, lo(s) as f64, hi(s) as f64))
+            .collect::<Vec<_>>()
+    };
+    let mean: Vec<(f64, f64)> = points.iter().map(|(x, s)| (*x, s.0 as f64)).collect();
+    Figure {
+        title: title.to_string(),
+        x_label: "env-steps".into(),
+        y_label: "mean episode return".into(),
+        series: vec![
+            Series::line("", blue, Vec::new())
+                .with_band("min-max over agents", band(|s| s.2, |s| s.3)),
+            Series::line("mean over agents", blue, mean)
+                .with_band("mean ± std", band(|s| s.0 - s.1, |s| s.0 + s.1)),
+        ],
+        log_x: false,
     }
-    write_atomically(path, svg.as_bytes())
+    .write(path)
 }

@@ -14,7 +14,7 @@ use crate::gpu::Gpu;
 
 pub const CHECKPOINT: &str = "checkpoint.bin";
 pub const LOG: &str = "log.csv";
-pub const CURVE: &str = "curve.svg";
+pub const CURVE: &str = "curve.png";
 pub const CONFIG: &str = "config.toml";
 
 pub struct Run {
@@ -134,7 +134,7 @@ impl Run {
             format!("{:?}", self.trainer.config().algo).to_uppercase(),
             self.trainer.agents()
         );
-        report::write_curve_svg(&self.out.join(CURVE), &title, &self.history)
+        report::write_curve(&self.out.join(CURVE), &title, &self.history)
     }
 }
 

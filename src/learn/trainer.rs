@@ -18,7 +18,7 @@ use super::ppo::{
     EnvStats, PpoConfig, TrajStep, LOSS_TERMS, SCRATCH, SCRATCH_GRAD_SUM_SQ, TERMS, TERM_ADV,
 };
 use crate::buffer::GpuBuffer;
-use crate::driver::{self, Driver, DriverConfig};
+use crate::driver::{self, Driver, DriverConfig, Streams};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
@@ -212,6 +212,8 @@ pub struct Trainer {
     agents: u32,
     net: PolicyNet,
     objective: Objective,
+    /// The envs' random streams in whole agents (minibatch permutations follow them).
+    agent_streams: Streams,
     vec_env: VecEnv,
     obs_dim: u32,
     num_actions: u32,
@@ -229,6 +231,8 @@ pub struct TrainerOptions {
     pub params: ParamsInit,
     /// The shape of the agents' objective rows.
     pub objective: Objective,
+    /// Which random stream each env draws from.
+    pub streams: Streams,
 }
 
 impl Trainer {
@@ -272,11 +276,26 @@ impl Trainer {
             &config.network.hidden,
             config.network.activation,
         )?;
+        let Streams { block, group } = options.streams;
+        let e = config.envs;
+        if !(block.is_multiple_of(e) && group.is_multiple_of(e)) {
+            return Err(Error::invalid(
+                "random streams",
+                format!(
+                    "blocks of {block} and groups of {group} envs are not whole agents of {e} envs"
+                ),
+            ));
+        }
+        let agent_streams = Streams {
+            block: block / e,
+            group: group / e,
+        };
         let vec_env = VecEnv::new(
             gpu,
             env,
             VecEnvConfig {
                 params: options.params,
+                streams: options.streams,
                 ..VecEnvConfig::new(batch, config.seed)
             },
         )?;
@@ -287,6 +306,7 @@ impl Trainer {
             agents,
             net,
             objective: options.objective,
+            agent_streams,
             obs_dim: spec.obs_dim,
             num_actions: spec.num_actions,
             vec_env,
@@ -320,6 +340,12 @@ impl Trainer {
     }
     pub fn progress(&self) -> Progress {
         self.progress
+    }
+    /// Move the envs' global step counter (keys of the env and action streams), e.g. back
+    /// to a checkpoint's.
+    pub fn set_step_count(&mut self, step_count: u32) {
+        self.progress.step_count = step_count;
+        self.vec_env.set_step_count(step_count);
     }
     pub fn gpu(&self) -> &Gpu {
         &self.gpu
@@ -563,7 +589,11 @@ impl Trainer {
         let m = self.minibatch();
         let update = self.progress.update;
         let mut plan = self.rollout_plan();
-        let mut ppo_cfg = PpoConfig::new(c, update, c.updates);
+        let mut ppo_cfg = PpoConfig {
+            stream_block: self.agent_streams.block,
+            stream_group: self.agent_streams.group,
+            ..PpoConfig::new(c, update, c.updates)
+        };
         plan.push(Dispatch::new(
             Kernel::Gae,
             &PPO_BINDS,
@@ -929,6 +959,20 @@ impl Trainer {
     pub fn objective(&self) -> Objective {
         self.objective
     }
+    /// The random streams in whole agents (see `TrainerOptions::streams`).
+    pub fn agent_streams(&self) -> Streams {
+        self.agent_streams
+    }
+
+    /// Every agent's objective row, [agent][stride] (reads them back).
+    pub fn objective_rows(&self) -> Result<Vec<f32>> {
+        self.buffers[&Buf::Objective].read(&self.gpu)
+    }
+
+    /// The last submission's raw statistics, [agent][STATS] (reads them back).
+    pub fn raw_stats(&self) -> Result<Vec<f32>> {
+        self.buffers[&Buf::AgentStats].read(&self.gpu)
+    }
 
     /// Replace every agent's objective row, [agent][stride].
     pub fn set_objective(&mut self, rows: &[f32]) -> Result<()> {
@@ -938,6 +982,27 @@ impl Trainer {
     /// Every agent's weights, [agent][params].
     pub fn weights(&self) -> Result<Vec<f32>> {
         self.buffers[&Buf::Weights].read(&self.gpu)
+    }
+
+    /// Replace every agent's weights with a GPU buffer's first [agent][params] floats (e.g.
+    /// an ES population), without a trip through the host.
+    pub fn copy_weights_from(&mut self, source: &wgpu::Buffer) -> Result<()> {
+        let target = self.buffer(Buf::Weights);
+        let bytes = self.buffers[&Buf::Weights].len() as u64 * 4;
+        if source.size() < bytes {
+            return Err(Error::invalid(
+                "weights",
+                format!(
+                    "a buffer of {} bytes for {bytes} bytes of weights",
+                    source.size()
+                ),
+            ));
+        }
+        self.gpu.scoped("copying weights", || {
+            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+            encoder.copy_buffer_to_buffer(source, 0, target, 0, bytes);
+            self.gpu.queue.submit([encoder.finish()]);
+        })
     }
 
     /// Replace every agent's weights (e.g. to evaluate a checkpoint).

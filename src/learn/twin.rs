@@ -10,6 +10,7 @@ use super::objective::{Objective, OBJ_GAE_LAMBDA, OBJ_GAMMA, OBJ_LR};
 use super::ppo::{self, EnvStats, PpoConfig, TrajStep, LOSS_TERMS};
 use super::trainer::{lr_schedule, permutation_key, STATS};
 use crate::driver::keys::{self, KEY_ACTION, KEY_RESET, KEY_STEP};
+use crate::driver::Streams;
 use crate::env::Env;
 use crate::rng;
 
@@ -52,6 +53,7 @@ pub fn rollout(
     step: u32,
     steps: u32,
     envs_per_agent: u32,
+    streams: Streams,
     start: &mut Rollout,
     hint: Option<&[TrajStep]>,
 ) {
@@ -83,7 +85,7 @@ pub fn rollout(
         };
         for t in 0..steps {
             let record = i * steps as usize + t as usize;
-            let t_key = keys::step_key(root, i as u32, step.wrapping_add(t));
+            let t_key = keys::step_key(root, streams.index(i as u32), step.wrapping_add(t));
             observe(&s, &mut obs);
             start.traj_obs[record * obs_dim..(record + 1) * obs_dim].copy_from_slice(&obs);
             let (logits, value) = net.forward(w, &obs);
@@ -193,6 +195,7 @@ pub fn learn(
     c: &TrainConfig,
     net: &PolicyNet,
     objective: Rows,
+    agent_streams: Streams,
     update: u32,
     traj: &mut [TrajStep],
     traj_obs: &[f32],
@@ -230,7 +233,10 @@ pub fn learn(
             &mut v[agent * p..(agent + 1) * p],
         );
         for epoch in 0..c.epochs {
-            cfg.key = rng::fold(permutation_key(c.seed, update, epoch), agent as u32);
+            cfg.key = rng::fold(
+                permutation_key(c.seed, update, epoch),
+                agent_streams.index(agent as u32),
+            );
             for minibatch in 0..c.minibatches {
                 let rows: Vec<usize> = (0..mb)
                     .map(|r| {

@@ -30,10 +30,9 @@ pub fn pair_wg(
         ParamsInit::Shared(b) | ParamsInit::PerEnv(b) => b.clone(),
     };
     let config = VecEnvConfig {
-        batch,
-        seed,
         workgroup_size,
         params,
+        ..VecEnvConfig::new(batch, seed)
     };
     let gpu_env = VecEnv::new(&gpu(), env.clone(), config).expect("VecEnv::new");
     let cpu_env = CpuVecEnv::new(env, batch, seed, &twin_params).expect("CpuVecEnv::new");
@@ -103,4 +102,28 @@ pub fn wgym(args: &[&str]) -> Output {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A PNG plot that decodes, at wgym's size, with axes and text drawn and (`lines`) lines
+/// in the first two palette colours (one may hide the other).
+pub fn assert_plot(path: &std::path::Path, lines: bool) {
+    let image = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    assert_eq!(image.dimensions(), (900, 540), "{}", path.display());
+    let black = image.pixels().filter(|p| p.0 == [0, 0, 0]).count();
+    assert!(
+        black > 500,
+        "{}: no axes or text ({black} black pixels)",
+        path.display()
+    );
+    let drawn = image
+        .pixels()
+        .filter(|p| p.0 == [31, 119, 180] || p.0 == [214, 39, 40])
+        .count();
+    assert!(
+        !lines || drawn > 200,
+        "{}: only {drawn} pixels of lines",
+        path.display()
+    );
 }

@@ -1,0 +1,155 @@
+//! `wgym es`: an evolution strategy on a benchmark function or on a policy's weights.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use wgym::bench::format_per_second;
+use wgym::es::run::{EsRun, EsRunConfig, CHECKPOINT, CURVE, LOG};
+use wgym::es::{Problem, Strategy};
+use wgym::{Error, Gpu, Result};
+
+#[derive(clap::Args)]
+pub struct EsArgs {
+    /// A benchmark function: sphere, rosenbrock or rastrigin (fitness -f).
+    #[arg(long)]
+    pub problem: Option<String>,
+    /// An env whose policy weights to evolve (fitness: reward per step of a rollout).
+    #[arg(long, value_name = "ID")]
+    pub env: Option<String>,
+    /// Parameters of the benchmark function.
+    #[arg(long)]
+    pub dim: Option<u32>,
+    /// openai_es, snes or cma_es.
+    #[arg(long)]
+    pub strategy: Option<String>,
+    #[arg(long)]
+    pub population: Option<u32>,
+    /// Total generations (with --resume, extends the run).
+    #[arg(long, value_name = "N")]
+    pub generations: Option<u32>,
+    /// TOML file: the run's settings with [es] and [policy] tables (see --print-config).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output directory; default runs/es-<problem or env>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out from its checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Print the effective config and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+pub fn run(args: EsArgs) -> Result<()> {
+    let gpu;
+    let (mut run, out) = if args.resume {
+        let out = args
+            .out
+            .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))?;
+        gpu = Gpu::new()?;
+        (EsRun::resume(&gpu, &out, args.generations)?, out)
+    } else {
+        let mut c = match &args.config {
+            Some(path) => EsRunConfig::from_toml(&super::read_config(path)?)
+                .map_err(|e| Error::invalid(format!("config {}", path.display()), e.to_string()))?,
+            None => EsRunConfig::default(),
+        };
+        if let Some(p) = &args.problem {
+            c.problem = Some(p.parse::<Problem>()?);
+        }
+        if let Some(env) = &args.env {
+            c.env = Some(env.clone());
+        }
+        if let Some(s) = &args.strategy {
+            let strategy: Strategy = s.parse()?;
+            let population = c.es.population;
+            c.es = wgym::es::EsConfig {
+                population,
+                ..wgym::es::EsConfig::for_strategy(strategy)
+            };
+        }
+        if let Some(d) = args.dim {
+            c.dim = d;
+        }
+        if let Some(p) = args.population {
+            c.es.population = p;
+        }
+        if let Some(g) = args.generations {
+            c.generations = g;
+        }
+        c.check()?;
+        if args.print_config {
+            print!("{}", c.to_toml());
+            return Ok(());
+        }
+        let name = c
+            .problem
+            .map(|p| p.name().to_string())
+            .or(c.env.clone())
+            .unwrap_or_default();
+        let out = args
+            .out
+            .unwrap_or_else(|| Path::new("runs").join(format!("es-{name}")));
+        if out.join(CHECKPOINT).exists() {
+            return Err(Error::invalid(
+                "--out",
+                format!(
+                    "{} already holds a run; continue it with --resume or choose another --out",
+                    out.display()
+                ),
+            ));
+        }
+        gpu = Gpu::new()?;
+        (EsRun::start(&gpu, c, &out)?, out)
+    };
+    let c = run.config().clone();
+    let what = match (&c.problem, &c.env) {
+        (Some(p), _) => format!("{} in {} dims", p.name(), c.dim),
+        (_, Some(env)) => format!("{env} policy weights ({} parameters)", run.es.dim()),
+        _ => unreachable!("checked"),
+    };
+    println!(
+        "{} on {what}: population {}, adapter {}",
+        c.es.strategy.name(),
+        c.es.population,
+        gpu.describe()
+    );
+    let first = run.es.generation();
+    let bar = super::progress_bar(c.generations as u64, first as u64, "generations");
+    let started = Instant::now();
+    while !run.done() {
+        let (n, row) = match run.advance(wgym::es::search::GENERATIONS_PER_SUBMIT, false) {
+            Ok(r) => r,
+            Err(e) => {
+                bar.abandon();
+                return Err(e);
+            }
+        };
+        bar.inc(n as u64);
+        if let Some(row) = row {
+            let gens = (row.generation - first) as f64 / started.elapsed().as_secs_f64();
+            bar.set_message(format!(
+                "{gens:.1} gens/s  fitness best {:.5} mean {:.5}",
+                row.best, row.mean
+            ));
+        }
+    }
+    bar.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    let gens = (run.es.generation() - first) as f64;
+    let (work, unit) = run.work_per_generation();
+    println!(
+        "{gens} generations in {seconds:.2} s: {:.1} generations/s ({}); fitness of the mean {:.6}",
+        gens / seconds,
+        format_per_second(gens * work as f64 / seconds, unit),
+        run.mean_fitness()?
+    );
+    println!(
+        "wrote {}, {} and {}",
+        out.join(LOG).display(),
+        out.join(CURVE).display(),
+        out.join(CHECKPOINT).display()
+    );
+    Ok(())
+}

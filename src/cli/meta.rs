@@ -1,0 +1,267 @@
+//! `wgym meta-train` and `wgym meta-eval`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use wgym::bench::format_per_second;
+use wgym::meta::eval::{self, EvalSettings};
+use wgym::meta::run::{MetaRun, CHECKPOINT, CONFIG, CURVE, LEARNED, LOG};
+use wgym::meta::{MetaCheckpoint, MetaConfig};
+use wgym::{Error, Gpu, Result};
+
+#[derive(clap::Args)]
+pub struct MetaTrainArgs {
+    /// Env id (overrides the config's `env`; default BernoulliBandit-5arm).
+    #[arg(long, value_name = "ID")]
+    pub env: Option<String>,
+    /// TOML file over the env's defaults (unknown keys are errors; see --print-config).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output directory; default runs/meta-<env>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out from its checkpoint (bit-identical to not stopping).
+    #[arg(long)]
+    pub resume: bool,
+    /// Total generations (overrides the config; with --resume, extends the run).
+    #[arg(long, value_name = "N")]
+    pub generations: Option<u32>,
+    /// Stop (with a checkpoint) once this many generations are done; continue with --resume.
+    #[arg(long, value_name = "N")]
+    pub stop_after: Option<u32>,
+    /// Print the effective config and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// Skip the comparison with PPO on held-out tasks and lifetimes at the end.
+    #[arg(long)]
+    pub no_eval: bool,
+}
+
+#[derive(clap::Args)]
+pub struct MetaEvalArgs {
+    /// A meta-training run directory (holding checkpoint.bin).
+    #[arg(value_name = "RUN")]
+    pub run: PathBuf,
+    /// Lifetimes (inner updates) to evaluate, comma-separated; default: around and beyond
+    /// the training range.
+    #[arg(long, value_name = "N,N,..", value_delimiter = ',')]
+    pub lifetimes: Vec<u32>,
+    /// Held-out tasks per lifetime.
+    #[arg(long, default_value_t = 64)]
+    pub tasks: u32,
+    /// Agents per task and object (own initial weights and envs).
+    #[arg(long, default_value_t = 1)]
+    pub agents_per_task: u32,
+    /// Seed of the held-out tasks, weights and envs (differs from training's by default).
+    #[arg(long, default_value_t = 1_000_003)]
+    pub seed: u32,
+}
+
+pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
+    let gpu;
+    let (run, out) = if args.resume {
+        if args.config.is_some() || args.env.is_some() {
+            return Err(Error::invalid(
+                "--resume",
+                "the run's env and config come from its checkpoint; drop --env/--config",
+            ));
+        }
+        let out = args
+            .out
+            .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))?;
+        gpu = Gpu::new()?;
+        (MetaRun::resume(&gpu, &out, args.generations)?, out)
+    } else {
+        let mut config = match &args.config {
+            Some(path) => MetaConfig::from_toml(args.env.as_deref(), &super::read_config(path)?)
+                .map_err(|e| Error::invalid(format!("config {}", path.display()), e.to_string()))?,
+            None => match &args.env {
+                Some(env) => {
+                    wgym::make(env)?;
+                    MetaConfig::for_env(env)
+                }
+                None => MetaConfig::default(),
+            },
+        };
+        if let Some(g) = args.generations {
+            config.generations = g;
+        }
+        config.check()?;
+        if args.print_config {
+            print!("{}", config.to_toml());
+            return Ok(());
+        }
+        let out = args
+            .out
+            .unwrap_or_else(|| Path::new("runs").join(format!("meta-{}", config.env)));
+        if out.join(CHECKPOINT).exists() {
+            return Err(Error::invalid(
+                "--out",
+                format!(
+                    "{} already holds a run; continue it with --resume or choose another --out",
+                    out.display()
+                ),
+            ));
+        }
+        gpu = Gpu::new()?;
+        (MetaRun::start(&gpu, config, &out)?, out)
+    };
+    drive(
+        process_start,
+        run,
+        &out,
+        &gpu,
+        args.stop_after,
+        !args.no_eval,
+    )
+}
+
+fn drive(
+    process_start: Instant,
+    mut run: MetaRun,
+    out: &Path,
+    gpu: &Gpu,
+    stop_after: Option<u32>,
+    evaluate: bool,
+) -> Result<()> {
+    let c = run.meta.config().clone();
+    let layout = run.meta.layout();
+    println!(
+        "meta-training on {}: {} {:?} over {} meta-parameters, population {} ({} task groups), \
+         {} PPO agent(s) per member x {} envs, lifetimes {}-{} updates of {} steps; adapter {}",
+        run.env_id(),
+        c.es.strategy.name(),
+        c.learn,
+        c.dim(),
+        c.es.population,
+        layout.groups,
+        c.agents_per_member,
+        c.inner.envs,
+        c.lifetime[0],
+        c.lifetime[1],
+        c.inner.steps,
+        gpu.describe()
+    );
+    let first = run.meta.generation();
+    let stop = stop_after.unwrap_or(c.generations).min(c.generations);
+    let bar = super::progress_bar(c.generations as u64, first as u64, "generations");
+    let started = Instant::now();
+    let steps_before = run.meta.env_steps();
+    let mut first_done = None;
+    while run.meta.generation() < stop {
+        let last = run.meta.generation() + 1 == stop;
+        let row = match run.step(last) {
+            Ok(r) => r,
+            Err(e) => {
+                bar.abandon();
+                return Err(e);
+            }
+        };
+        first_done.get_or_insert_with(|| process_start.elapsed());
+        bar.inc(1);
+        if let Some(row) = row {
+            let gens = (row.generation - first) as f64 / started.elapsed().as_secs_f64();
+            let (f, _, _) = wgym::meta::run::summarize(&row, c.members_per_task());
+            bar.set_message(format!(
+                "{gens:.2} gens/s  fitness mean {:+.4} max {:+.4}  lifetime {}",
+                f[0], f[3], row.lifetime
+            ));
+        }
+    }
+    bar.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    let generations = run.meta.generation() - first;
+    let steps = (run.meta.env_steps() - steps_before) as f64;
+    println!(
+        "{generations} generations in {seconds:.1} s: {:.2} generations/s, {} of inner \
+         training; first generation done {:.2} s after process start",
+        generations as f64 / seconds,
+        format_per_second(steps / seconds, "env-steps"),
+        first_done.map_or(0.0, |d| d.as_secs_f64())
+    );
+    let files = [LOG, CURVE, LEARNED, CONFIG, CHECKPOINT];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| out.join(f).display().to_string())
+        .collect();
+    println!("wrote {}", paths.join(", "));
+    if evaluate && run.done() {
+        let settings = default_settings(&c, 64, 1, 1_000_003, &[]);
+        compare(gpu, out, &c, &run.meta.mean()?, &settings)?;
+    }
+    Ok(())
+}
+
+/// Held-out lifetimes around and beyond the training range: half the shortest, the range's
+/// ends and middle, twice the longest.
+fn default_settings(
+    c: &MetaConfig,
+    tasks: u32,
+    agents: u32,
+    seed: u32,
+    given: &[u32],
+) -> EvalSettings {
+    let [lo, hi] = c.lifetime;
+    let mut lifetimes = if given.is_empty() {
+        vec![(lo / 2).max(1), lo, (lo + hi) / 2, hi, 2 * hi]
+    } else {
+        given.to_vec()
+    };
+    lifetimes.sort_unstable();
+    lifetimes.dedup();
+    EvalSettings {
+        lifetimes,
+        tasks,
+        agents_per_task: agents,
+        seed,
+    }
+}
+
+/// Evaluate, print the table and write eval.csv and eval.png into `out`.
+fn compare(gpu: &Gpu, out: &Path, c: &MetaConfig, theta: &[f32], s: &EvalSettings) -> Result<()> {
+    let total: u64 = s.lifetimes.iter().map(|&n| n as u64).sum();
+    println!(
+        "held-out evaluation: {} tasks x {} agent(s), learned vs PPO (same tasks, initial \
+         weights and env randomness), lifetimes {:?}",
+        s.tasks, s.agents_per_task, s.lifetimes
+    );
+    let bar = super::progress_bar(total, 0, "updates");
+    let mut done = 0u64;
+    let results = eval::evaluate(gpu, &c.env, c, theta, s, |_, _| {
+        done += 1;
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let results = results?;
+    print!("{}", eval::table(&results));
+    eval::write_csv(&out.join("eval.csv"), &results)?;
+    let title = format!(
+        "{}: learned ({:?}) vs PPO on held-out tasks",
+        c.env, c.learn
+    );
+    eval::write_plot(&out.join("eval.png"), &title, &results)?;
+    println!(
+        "wrote {} and {}",
+        out.join("eval.csv").display(),
+        out.join("eval.png").display()
+    );
+    Ok(())
+}
+
+pub fn eval(args: MetaEvalArgs) -> Result<()> {
+    let checkpoint = MetaCheckpoint::load(&args.run.join(CHECKPOINT))?;
+    let c = &checkpoint.config;
+    let settings = default_settings(
+        c,
+        args.tasks,
+        args.agents_per_task,
+        args.seed,
+        &args.lifetimes,
+    );
+    println!(
+        "{} after {} generations ({:?})",
+        checkpoint.env, checkpoint.snapshot.generation, c.learn
+    );
+    let gpu = Gpu::new()?;
+    compare(&gpu, &args.run, c, &checkpoint.snapshot.es.mean, &settings)
+}
