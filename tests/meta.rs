@@ -202,3 +202,19 @@ fn bad_meta_configs_are_errors() {
         .to_string();
     assert!(err.contains("at least 1 update"), "{err}");
 }
+
+/// The shipped configs (benches/meta) parse and pass every check.
+#[test]
+fn shipped_meta_configs_are_valid() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/meta");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            MetaConfig::from_toml(None, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 3, "only {seen} configs in {}", dir.display());
+}
