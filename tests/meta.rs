@@ -212,7 +212,8 @@ fn shipped_meta_configs_are_valid() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let text = std::fs::read_to_string(&path).unwrap();
-            MetaConfig::from_toml(None, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            MetaConfig::from_toml(None, &text)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             seen += 1;
         }
     }

@@ -10,10 +10,7 @@ use common::{assert_plot, stderr, wgym};
 use wgym::meta::MetaCheckpoint;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wgym-meta-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("meta-cli", name)
 }
 
 fn ok(args: &[&str]) -> Output {

@@ -10,10 +10,7 @@ use common::{stderr, wgym};
 use wgym::learn::checkpoint::Checkpoint;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wgym-train-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("train", name)
 }
 
 /// A small, fast run: 2 agents, 16 envs, 32 steps, a 16x16 network.

@@ -1,6 +1,6 @@
 //! `wgym es`: an evolution strategy on a benchmark function or on a policy's weights.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use wgym::bench::format_per_second;
@@ -10,6 +10,8 @@ use wgym::{Error, Gpu, Result};
 
 #[derive(clap::Args)]
 pub struct EsArgs {
+    #[command(flatten)]
+    pub files: super::RunFiles,
     /// A benchmark function: sphere, rosenbrock or rastrigin (fitness -f).
     #[arg(long)]
     pub problem: Option<String>,
@@ -27,30 +29,19 @@ pub struct EsArgs {
     /// Total generations (with --resume, extends the run).
     #[arg(long, value_name = "N")]
     pub generations: Option<u32>,
-    /// TOML file: the run's settings with [es] and [policy] tables (see --print-config).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Output directory; default runs/es-<problem or env>.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Continue the run in --out from its checkpoint.
-    #[arg(long)]
-    pub resume: bool,
-    /// Print the effective config and exit.
-    #[arg(long)]
-    pub print_config: bool,
 }
 
 pub fn run(args: EsArgs) -> Result<()> {
     let gpu;
-    let (mut run, out) = if args.resume {
+    let (mut run, out) = if args.files.resume {
         let out = args
+            .files
             .out
             .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))?;
         gpu = Gpu::new()?;
         (EsRun::resume(&gpu, &out, args.generations)?, out)
     } else {
-        let mut c = match &args.config {
+        let mut c = match &args.files.config {
             Some(path) => EsRunConfig::from_toml(&super::read_config(path)?)
                 .map_err(|e| Error::invalid(format!("config {}", path.display()), e.to_string()))?,
             None => EsRunConfig::default(),
@@ -79,7 +70,7 @@ pub fn run(args: EsArgs) -> Result<()> {
             c.generations = g;
         }
         c.check()?;
-        if args.print_config {
+        if args.files.print_config {
             print!("{}", c.to_toml());
             return Ok(());
         }
@@ -89,17 +80,10 @@ pub fn run(args: EsArgs) -> Result<()> {
             .or(c.env.clone())
             .unwrap_or_default();
         let out = args
+            .files
             .out
             .unwrap_or_else(|| Path::new("runs").join(format!("es-{name}")));
-        if out.join(CHECKPOINT).exists() {
-            return Err(Error::invalid(
-                "--out",
-                format!(
-                    "{} already holds a run; continue it with --resume or choose another --out",
-                    out.display()
-                ),
-            ));
-        }
+        super::fresh_out(&out.join(CHECKPOINT))?;
         gpu = Gpu::new()?;
         (EsRun::start(&gpu, c, &out)?, out)
     };

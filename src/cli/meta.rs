@@ -11,27 +11,17 @@ use wgym::{Error, Gpu, Result};
 
 #[derive(clap::Args)]
 pub struct MetaTrainArgs {
+    #[command(flatten)]
+    pub files: super::RunFiles,
     /// Env id (overrides the config's `env`; default BernoulliBandit-5arm).
     #[arg(long, value_name = "ID")]
     pub env: Option<String>,
-    /// TOML file over the env's defaults (unknown keys are errors; see --print-config).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Output directory; default runs/meta-<env>.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Continue the run in --out from its checkpoint (bit-identical to not stopping).
-    #[arg(long)]
-    pub resume: bool,
     /// Total generations (overrides the config; with --resume, extends the run).
     #[arg(long, value_name = "N")]
     pub generations: Option<u32>,
     /// Stop (with a checkpoint) once this many generations are done; continue with --resume.
     #[arg(long, value_name = "N")]
     pub stop_after: Option<u32>,
-    /// Print the effective config and exit.
-    #[arg(long)]
-    pub print_config: bool,
     /// Skip the comparison with PPO on held-out tasks and lifetimes at the end.
     #[arg(long)]
     pub no_eval: bool,
@@ -59,20 +49,21 @@ pub struct MetaEvalArgs {
 
 pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
     let gpu;
-    let (run, out) = if args.resume {
-        if args.config.is_some() || args.env.is_some() {
+    let (run, out) = if args.files.resume {
+        if args.files.config.is_some() || args.env.is_some() {
             return Err(Error::invalid(
                 "--resume",
                 "the run's env and config come from its checkpoint; drop --env/--config",
             ));
         }
         let out = args
+            .files
             .out
             .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))?;
         gpu = Gpu::new()?;
         (MetaRun::resume(&gpu, &out, args.generations)?, out)
     } else {
-        let mut config = match &args.config {
+        let mut config = match &args.files.config {
             Some(path) => MetaConfig::from_toml(args.env.as_deref(), &super::read_config(path)?)
                 .map_err(|e| Error::invalid(format!("config {}", path.display()), e.to_string()))?,
             None => match &args.env {
@@ -87,22 +78,15 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
             config.generations = g;
         }
         config.check()?;
-        if args.print_config {
+        if args.files.print_config {
             print!("{}", config.to_toml());
             return Ok(());
         }
         let out = args
+            .files
             .out
             .unwrap_or_else(|| Path::new("runs").join(format!("meta-{}", config.env)));
-        if out.join(CHECKPOINT).exists() {
-            return Err(Error::invalid(
-                "--out",
-                format!(
-                    "{} already holds a run; continue it with --resume or choose another --out",
-                    out.display()
-                ),
-            ));
-        }
+        super::fresh_out(&out.join(CHECKPOINT))?;
         gpu = Gpu::new()?;
         (MetaRun::start(&gpu, config, &out)?, out)
     };

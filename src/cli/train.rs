@@ -8,30 +8,20 @@ use wgym::{Error, Gpu, Result};
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
+    #[command(flatten)]
+    pub files: super::RunFiles,
     /// Env id (see `wgym envs`).
     #[arg(long, value_name = "ID")]
     pub env: Option<String>,
     /// Independent agents trained at once (own seeds, weights, optimizer and envs).
     #[arg(long, default_value_t = 1)]
     pub agents: u32,
-    /// TOML file overriding the per-env defaults (unknown keys are errors).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<std::path::PathBuf>,
-    /// Output directory; default runs/<env>.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<std::path::PathBuf>,
-    /// Continue the run in --out from its checkpoint (bit-identical to not stopping).
-    #[arg(long)]
-    pub resume: bool,
     /// Total updates (overrides the config; with --resume, extends the run).
     #[arg(long, value_name = "N")]
     pub updates: Option<u32>,
     /// Stop (with a checkpoint) once this many updates are done; continue with --resume.
     #[arg(long, value_name = "N")]
     pub stop_after: Option<u32>,
-    /// Print the effective config and exit.
-    #[arg(long)]
-    pub print_config: bool,
 }
 
 #[derive(clap::Args)]
@@ -51,14 +41,15 @@ pub fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
     use wgym::learn::run::{Run, CHECKPOINT};
     use wgym::learn::TrainConfig;
 
-    if args.resume {
-        if args.config.is_some() || args.env.is_some() {
+    if args.files.resume {
+        if args.files.config.is_some() || args.env.is_some() {
             return Err(Error::invalid(
                 "--resume",
                 "the run's env, agents and config come from its checkpoint; drop --env/--config",
             ));
         }
         let out = args
+            .files
             .out
             .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))?;
         let gpu = Gpu::new()?;
@@ -69,7 +60,7 @@ pub fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
         .env
         .ok_or_else(|| Error::invalid("arguments", "--env ID is required (see `wgym envs`)"))?;
     wgym::make(&env_id)?;
-    let mut config = match &args.config {
+    let mut config = match &args.files.config {
         Some(path) => {
             let text = super::read_config(path)?;
             TrainConfig::from_toml(&env_id, &text)
@@ -81,22 +72,15 @@ pub fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
         config.updates = u;
     }
     config.check()?;
-    if args.print_config {
+    if args.files.print_config {
         print!("{}", config.to_toml());
         return Ok(());
     }
     let out = args
+        .files
         .out
         .unwrap_or_else(|| std::path::Path::new("runs").join(&env_id));
-    if out.join(CHECKPOINT).exists() {
-        return Err(Error::invalid(
-            "--out",
-            format!(
-                "{} already holds a run; continue it with --resume or choose another --out",
-                out.display()
-            ),
-        ));
-    }
+    super::fresh_out(&out.join(CHECKPOINT))?;
     let gpu = Gpu::new()?;
     let run = Run::start(&gpu, &env_id, args.agents, config, &out)?;
     drive(process_start, run, &out, &gpu, args.stop_after)

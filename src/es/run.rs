@@ -159,19 +159,7 @@ impl EsRun {
         let bad = |why: String| Error::invalid(format!("ES checkpoint {}", path.display()), why);
         let header: Header =
             serde_json::from_value(header).map_err(|e| bad(format!("its header: {e}")))?;
-        let mut floats = |name: &str| -> Result<Vec<f32>> {
-            let b = blobs
-                .remove(name)
-                .ok_or_else(|| bad(format!("it has no {name}")))?;
-            Ok(bytemuck::pod_collect_to_vec(&b))
-        };
-        let state = EsState {
-            mean: floats("mean")?,
-            sigma: floats("sigma")?,
-            moments: floats("moments")?,
-            scalars: floats("scalars")?,
-            best: floats("best")?,
-        };
+        let state = EsState::from_blobs(&mut blobs, |name| bad(format!("it has no {name}")))?;
         let mut config = header.config;
         if let Some(g) = generations {
             if g < header.generation {
@@ -293,15 +281,7 @@ impl EsRun {
             history: self.history.clone(),
         };
         let header = serde_json::to_value(header).expect("a header always serialises");
-        let s = self.es.state()?;
-        let bytes = |v: &[f32]| bytemuck::cast_slice::<f32, u8>(v).to_vec();
-        let blobs = [
-            ("mean", bytes(&s.mean)),
-            ("sigma", bytes(&s.sigma)),
-            ("moments", bytes(&s.moments)),
-            ("scalars", bytes(&s.scalars)),
-            ("best", bytes(&s.best)),
-        ];
+        let blobs = self.es.state()?.blobs();
         let blobs: Vec<(&str, &[u8])> = blobs.iter().map(|(n, b)| (*n, b.as_slice())).collect();
         write_container(&self.out.join(CHECKPOINT), MAGIC, VERSION, header, &blobs)?;
         self.write_log()?;

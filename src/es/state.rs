@@ -51,6 +51,36 @@ impl EsState {
     pub fn best_fitness(&self) -> f32 {
         self.scalars[S_BEST]
     }
+
+    /// The state as named byte blobs, for checkpoints (`files::write_container`).
+    pub fn blobs(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let bytes = |v: &[f32]| bytemuck::cast_slice::<f32, u8>(v).to_vec();
+        vec![
+            ("mean", bytes(&self.mean)),
+            ("sigma", bytes(&self.sigma)),
+            ("moments", bytes(&self.moments)),
+            ("scalars", bytes(&self.scalars)),
+            ("best", bytes(&self.best)),
+        ]
+    }
+
+    /// The state from a checkpoint's blobs; `missing` names the error of a blob not there.
+    pub fn from_blobs(
+        blobs: &mut std::collections::HashMap<String, Vec<u8>>,
+        missing: impl Fn(&str) -> crate::error::Error,
+    ) -> crate::error::Result<EsState> {
+        let mut floats = |name: &str| -> crate::error::Result<Vec<f32>> {
+            let b = blobs.remove(name).ok_or_else(|| missing(name))?;
+            Ok(bytemuck::pod_collect_to_vec(&b))
+        };
+        Ok(EsState {
+            mean: floats("mean")?,
+            sigma: floats("sigma")?,
+            moments: floats("moments")?,
+            scalars: floats("scalars")?,
+            best: floats("best")?,
+        })
+    }
 }
 
 /// One generation's fitness summary, as the kernels record it.

@@ -8,17 +8,14 @@ use std::path::Path;
 use super::config::MetaConfig;
 use super::kernels::MetaKernels;
 use super::layout::Layout;
-use super::trainer::init_key;
+use super::trainer::{init_key, inner_trainer};
 use crate::buffer::GpuBuffer;
-use crate::driver::Streams;
 use crate::error::{Error, Result};
 use crate::files::write_atomically;
 use crate::gpu::Gpu;
 use crate::learn::trainer::Tasks;
-use crate::learn::{Trainer, TrainerOptions};
 use crate::plot::{Figure, Series, PALETTE};
 use crate::rng::{self, Key};
-use crate::vec_env::ParamsInit;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct EvalSettings {
@@ -37,25 +34,30 @@ pub struct LifetimeResult {
     pub ppo: Vec<f32>,
 }
 
+/// The mean of `v` and its standard error.
+fn mean_and_se(v: &[f32]) -> (f32, f32) {
+    let n = v.len() as f32;
+    let mean = v.iter().sum::<f32>() / n;
+    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / (n - 1.0).max(1.0);
+    (mean, (var / n).sqrt())
+}
+
 impl LifetimeResult {
     /// (mean learned, mean PPO, mean paired difference, its standard error, tasks won).
     pub fn summary(&self) -> (f32, f32, f32, f32, usize) {
-        let n = self.learned.len() as f32;
-        let mean = |v: &[f32]| v.iter().sum::<f32>() / n;
         let diff: Vec<f32> = self
             .learned
             .iter()
             .zip(&self.ppo)
             .map(|(a, b)| a - b)
             .collect();
-        let d = mean(&diff);
-        let var = diff.iter().map(|x| (x - d) * (x - d)).sum::<f32>() / (n - 1.0).max(1.0);
+        let (d, se) = mean_and_se(&diff);
         let wins = diff.iter().filter(|&&x| x > 0.0).count();
         (
-            mean(&self.learned),
-            mean(&self.ppo),
+            mean_and_se(&self.learned).0,
+            mean_and_se(&self.ppo).0,
             d,
-            (var / n).sqrt(),
+            se,
             wins,
         )
     }
@@ -109,21 +111,8 @@ pub fn evaluate(
     inner.updates = *settings.lifetimes.iter().max().expect("checked");
     let distribution = env.default_params_bytes();
     let group = layout.agents_per_task() * inner.envs;
-    let first: Vec<u8> = (0..layout.agents() * inner.envs)
-        .flat_map(|i| {
-            let key = rng::fold(eval_task_key(settings.seed, 0), i / group);
-            env.sample_params_bytes(key, &distribution)
-        })
-        .collect();
-    let options = TrainerOptions {
-        params: ParamsInit::PerEnv(first),
-        objective: c.objective(),
-        streams: Streams {
-            block: layout.per_slot * inner.envs,
-            group,
-        },
-    };
-    let mut trainer = Trainer::with_options(gpu, env, layout.agents(), inner, options)?;
+    let first_tasks = eval_task_key(settings.seed, 0);
+    let mut trainer = inner_trainer(gpu, env, &layout, inner, c.objective(), first_tasks)?;
     let rows: Vec<f32> = (0..settings.tasks)
         .flat_map(|_| theta.iter().copied())
         .collect();
@@ -206,12 +195,8 @@ pub fn write_plot(path: &Path, title: &str, results: &[LifetimeResult]) -> Resul
         let stats: Vec<(f64, f64, f64)> = results
             .iter()
             .map(|r| {
-                let v = pick(r);
-                let n = v.len() as f64;
-                let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
-                let var =
-                    v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-                (r.lifetime as f64, mean, (var / n).sqrt())
+                let (mean, se) = mean_and_se(pick(r));
+                (r.lifetime as f64, mean as f64, se as f64)
             })
             .collect();
         Series::line(label, color, stats.iter().map(|s| (s.0, s.1)).collect())

@@ -55,15 +55,7 @@ impl MetaCheckpoint {
             history: self.history.clone(),
         };
         let header = serde_json::to_value(header).expect("a header always serialises");
-        let bytes = |v: &[f32]| bytemuck::cast_slice::<f32, u8>(v).to_vec();
-        let es = &s.es;
-        let blobs = [
-            ("mean", bytes(&es.mean)),
-            ("sigma", bytes(&es.sigma)),
-            ("moments", bytes(&es.moments)),
-            ("scalars", bytes(&es.scalars)),
-            ("best", bytes(&es.best)),
-        ];
+        let blobs = s.es.blobs();
         let blobs: Vec<(&str, &[u8])> = blobs.iter().map(|(n, b)| (*n, b.as_slice())).collect();
         write_container(path, MAGIC, VERSION, header, &blobs)
     }
@@ -74,19 +66,7 @@ impl MetaCheckpoint {
         let bad = |why: String| Error::invalid(format!("{what} {}", path.display()), why);
         let header: Header =
             serde_json::from_value(header).map_err(|e| bad(format!("its header: {e}")))?;
-        let mut floats = |name: &str| -> Result<Vec<f32>> {
-            let b = blobs
-                .remove(name)
-                .ok_or_else(|| bad(format!("it has no {name}")))?;
-            Ok(bytemuck::pod_collect_to_vec(&b))
-        };
-        let es = EsState {
-            mean: floats("mean")?,
-            sigma: floats("sigma")?,
-            moments: floats("moments")?,
-            scalars: floats("scalars")?,
-            best: floats("best")?,
-        };
+        let es = EsState::from_blobs(&mut blobs, |name| bad(format!("it has no {name}")))?;
         Ok(MetaCheckpoint {
             env: header.env,
             config: header.config,

@@ -66,27 +66,14 @@ impl MetaTrainer {
         inner.seed = config.seed;
         inner.updates = config.lifetime[1];
         let task_distribution = env.default_params_bytes();
-        // The first generation's tasks, drawn on the host, so the env kernels are
-        // specialised for drawn tasks.
-        let group = layout.agents_per_task() * inner.envs;
-        let envs = layout.agents() * inner.envs;
-        let first: Vec<u8> = (0..envs)
-            .flat_map(|i| {
-                let key = rng::fold(task_key(config.seed, 0), i / group);
-                env.sample_params_bytes(key, &task_distribution)
-            })
-            .collect();
-        // Common random numbers: the slots of a task group replay the same env randomness,
-        // so a pair's members and their baseline differ only through the learned object.
-        let options = TrainerOptions {
-            params: ParamsInit::PerEnv(first),
-            objective: config.objective(),
-            streams: Streams {
-                block: layout.per_slot * inner.envs,
-                group,
-            },
-        };
-        let trainer = Trainer::with_options(gpu, env, layout.agents(), inner, options)?;
+        let trainer = inner_trainer(
+            gpu,
+            env,
+            &layout,
+            inner,
+            config.objective(),
+            task_key(config.seed, 0),
+        )?;
         let uniform = layout.uniform(&config, trainer.config().samples());
         let base = config.objective().row(trainer.config());
         let kernels = MetaKernels::new(
@@ -225,6 +212,35 @@ impl MetaTrainer {
         self.env_steps = s.env_steps;
         Ok(())
     }
+}
+
+/// The inner learners of a batch laid out as `layout`: per-env tasks (the first drawn on
+/// the host from `first_tasks`, so the env kernels are specialised for drawn tasks) and
+/// common random numbers: the slots of a task group replay the same env randomness and
+/// minibatch order, so a pair's members and their baseline differ only through the
+/// learned object.
+pub(crate) fn inner_trainer(
+    gpu: &Gpu,
+    env: Arc<dyn Env>,
+    layout: &Layout,
+    inner: crate::learn::TrainConfig,
+    objective: crate::learn::Objective,
+    first_tasks: Key,
+) -> Result<Trainer> {
+    let distribution = env.default_params_bytes();
+    let group = layout.agents_per_task() * inner.envs;
+    let first: Vec<u8> = (0..layout.agents() * inner.envs)
+        .flat_map(|i| env.sample_params_bytes(rng::fold(first_tasks, i / group), &distribution))
+        .collect();
+    let options = TrainerOptions {
+        params: ParamsInit::PerEnv(first),
+        objective,
+        streams: Streams {
+            block: layout.per_slot * inner.envs,
+            group,
+        },
+    };
+    Trainer::with_options(gpu, env, layout.agents(), inner, options)
 }
 
 /// Key of generation `generation`'s tasks; task groups fold in their index.

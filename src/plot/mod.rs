@@ -130,40 +130,34 @@ impl Figure {
             let mut chart = builder
                 .build_cartesian_2d((lo..hi).log_scale(), y_lo..y_hi)
                 .map_err(e)?;
-            chart
-                .configure_mesh()
-                .x_desc(&self.x_label)
-                .y_desc(&self.y_label)
-                .x_label_formatter(&|x| compact(*x))
-                .draw()
-                .map_err(e)?;
             self.draw_series(&mut chart)?;
         } else {
             let span = (x1 - x0).max(1e-9);
             let mut chart = builder
                 .build_cartesian_2d(x0..x0 + span, y_lo..y_hi)
                 .map_err(e)?;
-            chart
-                .configure_mesh()
-                .x_desc(&self.x_label)
-                .y_desc(&self.y_label)
-                .x_label_formatter(&|x| compact(*x))
-                .draw()
-                .map_err(e)?;
             self.draw_series(&mut chart)?;
         }
         Ok(())
     }
 
+    /// The mesh, the bands, the lines and the legend.
     fn draw_series<'a, DB: DrawingBackend + 'a, X>(
         &self,
         chart: &mut ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
     ) -> Result<(), String>
     where
         DB::ErrorType: 'static,
-        X: Ranged<ValueType = f64>,
+        X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
     {
         let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .x_label_formatter(&|x| compact(*x))
+            .draw()
+            .map_err(e)?;
         for s in &self.series {
             if let (false, Some(label)) = (s.band.is_empty(), &s.band_label) {
                 let mut poly: Vec<(f64, f64)> = s.band.iter().map(|b| (b.0, b.2)).collect();

@@ -127,3 +127,11 @@ pub fn assert_plot(path: &std::path::Path, lines: bool) {
         path.display()
     );
 }
+
+/// A fresh scratch directory for one test of one test binary.
+pub fn scratch(binary: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wgym-{binary}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
