@@ -34,7 +34,8 @@ override E_AGENT: u32 = 0u;
 override E_ROW: u32 = 0u;
 override E_COL: u32 = 0u;
 // BIAS_ROW: add row K of B (the bias). BIAS_COLUMN: B has an extra column of ones, so C
-// gets an extra column (the bias gradient).
+// gets an extra column (the bias gradient). ONES_ROW: A's last row (row M - 1) is ones, so
+// C's last row is the bias gradient (the transposed weight-gradient form).
 override BIAS: u32 = 0u;
 // 0 none, 1 tanh, 2 relu; 3 and 4 multiply by the derivative of tanh and relu at their
 // output E.
@@ -48,11 +49,13 @@ override C_CHUNK: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> e: array<f32>;
 
-const TILE: u32 = 16u;
+const QUADS: u32 = 4u;
+const TILE: u32 = 4u * QUADS;
 const BIAS_ROW: u32 = 1u;
 const BIAS_COLUMN: u32 = 2u;
+const ONES_ROW: u32 = 3u;
 override COLUMNS: u32 = N + select(0u, 1u, BIAS == BIAS_COLUMN);
-override TILES: u32 = (COLUMNS + 15u) / 16u;
+override TILES: u32 = (COLUMNS + TILE - 1u) / TILE;
 
 fn epilogue(v: f32, out: f32) -> f32 {
     switch EPILOGUE {
@@ -75,46 +78,66 @@ fn b_quad(row: u32, j: u32) -> vec4<f32> {
     return v;
 }
 
+// Element (r, k) of A; the ones row where ONES_ROW (A holds M - 1 rows then).
+fn a_value(agent: u32, r: u32, k: u32) -> f32 {
+    if BIAS == ONES_ROW && r == M - 1u {
+        return 1.0;
+    }
+    let row = select(r, min(r, M - 2u), BIAS == ONES_ROW);
+    return a[A_OFF + agent * A_AGENT + row * A_ROW + k * A_COL];
+}
+
+// Rows of C per invocation: a register tile of ROWS x TILE, so each load of B's row feeds
+// ROWS multiply-adds (CPU adapters load per lane, so loads, not arithmetic, bound them).
+override ROWS: u32 = 1u;
+const MAX_ROWS: u32 = 8u;
+
 @compute @workgroup_size(WG)
 fn matmul(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let agent = wid.z;
     let chunk = wid.y / TILES;
     let j0 = (wid.y % TILES) * TILE;
-    let r = min(gid.x, M - 1u);
-    let a0 = A_OFF + agent * A_AGENT + r * A_ROW;
+    let r0 = gid.x * ROWS;
     let b0 = B_OFF + agent * B_AGENT;
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    var acc: array<array<vec4<f32>, QUADS>, MAX_ROWS>;
+    var bias: array<vec4<f32>, QUADS>;
     if BIAS == BIAS_ROW {
         let row = b0 + K * B_ROW;
-        acc0 = b_quad(row, j0);
-        acc1 = b_quad(row, j0 + 4u);
-        acc2 = b_quad(row, j0 + 8u);
-        acc3 = b_quad(row, j0 + 12u);
+        for (var t = 0u; t < QUADS; t++) {
+            bias[t] = b_quad(row, j0 + 4u * t);
+        }
+    }
+    for (var i = 0u; i < ROWS; i++) {
+        acc[i] = bias;
     }
     let k0 = chunk * CHUNK;
     for (var q = 0u; q < CHUNK; q++) {
         // Past K (the last chunk), read row K - 1 and add nothing.
         let k = min(k0 + q, K - 1u);
-        let x = vec4<f32>(select(0.0, a[a0 + k * A_COL], k0 + q < K));
         let row = b0 + k * B_ROW;
-        acc0 = fma(x, b_quad(row, j0), acc0);
-        acc1 = fma(x, b_quad(row, j0 + 4u), acc1);
-        acc2 = fma(x, b_quad(row, j0 + 8u), acc2);
-        acc3 = fma(x, b_quad(row, j0 + 12u), acc3);
+        var bk: array<vec4<f32>, QUADS>;
+        for (var t = 0u; t < QUADS; t++) {
+            bk[t] = b_quad(row, j0 + 4u * t);
+        }
+        for (var i = 0u; i < ROWS; i++) {
+            let r = min(r0 + i, M - 1u);
+            let x = vec4<f32>(select(0.0, a_value(agent, r, k), k0 + q < K));
+            for (var t = 0u; t < QUADS; t++) {
+                acc[i][t] = fma(x, bk[t], acc[i][t]);
+            }
+        }
     }
-    let c0 = C_OFF + agent * C_AGENT + chunk * C_CHUNK + r * C_ROW;
-    let e0 = E_OFF + agent * E_AGENT + r * E_ROW;
-    let tile = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
-    for (var t = 0u; t < TILE; t++) {
-        let j = j0 + t;
-        let out = select(0.0, e[e0 + min(j, N - 1u) * E_COL], EPILOGUE >= 3u);
-        let v = epilogue(tile[t / 4u][t % 4u], out);
-        if gid.x < M && j < COLUMNS {
-            c[c0 + j * C_COL] = v;
+    for (var i = 0u; i < ROWS; i++) {
+        let r = min(r0 + i, M - 1u);
+        let c0 = C_OFF + agent * C_AGENT + chunk * C_CHUNK + r * C_ROW;
+        let e0 = E_OFF + agent * E_AGENT + r * E_ROW;
+        for (var t = 0u; t < TILE; t++) {
+            let j = j0 + t;
+            let out = select(0.0, e[e0 + min(j, N - 1u) * E_COL], EPILOGUE >= 3u);
+            let v = epilogue(acc[i][t / 4u][t % 4u], out);
+            if r0 + i < M && j < COLUMNS {
+                c[c0 + j * C_COL] = v;
+            }
         }
     }
 }
-

@@ -45,8 +45,11 @@ pub enum Epilogue {
 
 pub const BIAS_ROW: u32 = 1;
 pub const BIAS_COLUMN: u32 = 2;
+pub const ONES_ROW: u32 = 3;
 /// Columns of C per invocation.
 pub const TILE: u32 = 16;
+/// Rows of C per invocation (the `ROWS` override): with `TILE`, the register tile.
+pub const ROWS: u32 = 4;
 
 /// The shape and strides of one product: the `override`s of `shaders/nn.wgsl`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -62,6 +65,8 @@ pub struct MatmulConfig {
     pub epilogue: u32,
     pub chunk: u32,
     pub c_chunk: u32,
+    /// Rows of C per invocation.
+    pub rows: u32,
 }
 
 fn words(v: View) -> [u32; 4] {
@@ -95,6 +100,7 @@ impl MatmulConfig {
             epilogue: epilogue as u32,
             chunk: k.max(1),
             c_chunk: 0,
+            rows: ROWS,
         }
     }
 
@@ -123,6 +129,29 @@ impl MatmulConfig {
             epilogue: Epilogue::None as u32,
             chunk,
             c_chunk,
+            rows: ROWS,
+        }
+    }
+
+    /// A weight gradient in transposed form: C (m+1 x n) = [A ; 1] (m+1 x k) B (k x n), A's
+    /// extra last row of ones giving the bias gradient as C's last row; otherwise as
+    /// [`MatmulConfig::outer`]. The same sums in the same order, with the long side of the
+    /// gradient on the invocations (for layers with few outputs).
+    #[allow(clippy::too_many_arguments)]
+    pub fn outer_transposed(
+        m: u32,
+        n: u32,
+        k: u32,
+        a: View,
+        b: View,
+        c: View,
+        chunk: u32,
+        c_chunk: u32,
+    ) -> Self {
+        MatmulConfig {
+            m: m + 1,
+            bias: ONES_ROW,
+            ..Self::outer(m, n, k, a, b, c, chunk, c_chunk)
         }
     }
 
@@ -150,8 +179,14 @@ impl MatmulConfig {
             ("EPILOGUE", self.epilogue),
             ("CHUNK", self.chunk),
             ("C_CHUNK", self.c_chunk),
+            ("ROWS", self.rows),
         ]);
         o
+    }
+
+    /// Workgroups along x for workgroups of `wg` invocations.
+    pub fn groups_x(&self, wg: u32) -> u32 {
+        self.m.div_ceil(wg * self.rows)
     }
 
     /// Workgroups along y: column tiles times chunks.
