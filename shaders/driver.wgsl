@@ -70,7 +70,6 @@ const KEY_STEP: u32 = 0u;
 const KEY_RESET: u32 = 1u;
 const KEY_ACTION: u32 = 2u;
 
-// The policy of the fused rollout and of the `sample_actions` kernel: uniform random for now.
-fn random_action(t_key: Key) -> u32 {
-    return rng_below(rng_fold(t_key, KEY_ACTION), 0u, NUM_ACTIONS);
-}
+// The env's `Action` (an index, or a vector in [-1, 1]^ACTION_DIM), `random_action` (the
+// policy of the fused rollout and of the `sample_actions` kernel) and the action's words in
+// the step kernel's buffer come from the generated prelude (driver::action_prelude).

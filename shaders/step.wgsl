@@ -3,7 +3,7 @@
 // observation in `final_obs` (valid where terminated or truncated is set).
 
 @group(0) @binding(3) var<storage, read_write> states: array<EnvState>;
-@group(0) @binding(4) var<storage, read_write> actions: array<u32>;
+@group(0) @binding(4) var<storage, read_write> actions: array<u32>; // ACTION_WORDS per env
 @group(0) @binding(5) var<storage, read_write> obs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> final_obs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> rewards: array<f32>;
@@ -56,7 +56,10 @@ fn sample_actions(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     if i >= cfg.batch {
         return;
     }
-    actions[i] = random_action(step_key(i, cfg.step));
+    let a = random_action(step_key(i, cfg.step));
+    for (var k = 0u; k < ACTION_WORDS; k++) {
+        actions[i * ACTION_WORDS + k] = action_word(a, k);
+    }
 }
 
 @compute @workgroup_size(WG)
@@ -67,7 +70,11 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     let p = env_params(i);
     let t_key = step_key(i, cfg.step);
-    var out = env_step(rng_fold(t_key, KEY_STEP), states[i], actions[i], p);
+    var action: Action;
+    for (var k = 0u; k < ACTION_WORDS; k++) {
+        set_action_word(&action, k, actions[i * ACTION_WORDS + k]);
+    }
+    var out = env_step(rng_fold(t_key, KEY_STEP), states[i], action, p);
     rewards[i] = out.reward;
     terminated[i] = u32(out.terminated);
     truncated[i] = u32(out.truncated);

@@ -159,7 +159,8 @@ pub fn step_traffic(env: &VecEnv) -> u64 {
     } else {
         0
     };
-    8 + 2 * env.env().state_size() as u64 + params + obs + 12
+    let action = 8 * crate::driver::action_words(spec) as u64;
+    action + 2 * env.env().state_size() as u64 + params + obs + 12
 }
 
 /// Env-steps/s of the CPU twin (one thread, fused rollout) on `env`.

@@ -11,6 +11,8 @@ use crate::rng;
 pub struct CpuVecEnv {
     env: Arc<dyn Env>,
     spec: EnvSpec,
+    /// Words per action (see `driver::action_words`).
+    words: usize,
     seed: u32,
     step_count: u32,
     params: Vec<Vec<u8>>, // one per env, or one shared
@@ -21,6 +23,7 @@ pub struct CpuVecEnv {
     pub rewards: Vec<f32>,
     pub terminated: Vec<bool>,
     pub truncated: Vec<bool>,
+    /// The action buffer's words, `action_words` per env, as `VecEnv::actions` returns them.
     pub actions: Vec<u32>,
     pub stats: Vec<RolloutStats>,
 }
@@ -65,8 +68,10 @@ impl CpuVecEnv {
         }
         let b = batch as usize;
         let d = spec.obs_dim as usize;
+        let words = crate::driver::action_words(&spec) as usize;
         let mut twin = CpuVecEnv {
             env,
+            words,
             spec,
             seed,
             step_count: 0,
@@ -78,7 +83,7 @@ impl CpuVecEnv {
             rewards: vec![0.0; b],
             terminated: vec![false; b],
             truncated: vec![false; b],
-            actions: vec![0; b],
+            actions: vec![0; b * words],
             stats: vec![RolloutStats::default(); b],
         };
         twin.reset();
@@ -112,7 +117,9 @@ impl CpuVecEnv {
         let root = keys::step_root(self.seed);
         for i in 0..self.batch() {
             let t_key = keys::step_key(root, self.streams.index(i as u32), self.step_count);
-            self.actions[i] = keys::random_action(t_key, self.spec.num_actions);
+            let w = self.words;
+            self.actions[i * w..(i + 1) * w]
+                .copy_from_slice(&keys::random_action(t_key, &self.spec));
         }
     }
 
@@ -122,10 +129,11 @@ impl CpuVecEnv {
         for i in 0..self.batch() {
             let t_key = keys::step_key(root, self.streams.index(i as u32), self.step_count);
             let p = self.params_of(i).to_vec();
+            let w = self.words;
             let mut out = self.env.step_bytes(
                 rng::fold(t_key, keys::KEY_STEP),
                 &self.states[i],
-                self.actions[i],
+                &self.actions[i * w..(i + 1) * w],
                 &p,
             );
             self.rewards[i] = out.reward;
@@ -163,10 +171,10 @@ impl CpuVecEnv {
             observe(&s, &mut checksum);
             for t in 0..steps {
                 let t_key = rng::fold(env_key, self.step_count.wrapping_add(t));
-                let action = keys::random_action(t_key, self.spec.num_actions);
-                let mut out = self
-                    .env
-                    .step_bytes(rng::fold(t_key, keys::KEY_STEP), &s, action, &p);
+                let action = keys::random_action(t_key, &self.spec);
+                let mut out =
+                    self.env
+                        .step_bytes(rng::fold(t_key, keys::KEY_STEP), &s, &action, &p);
                 st.episode_return += out.reward;
                 if out.terminated || out.truncated {
                     observe(&out.state, &mut checksum);

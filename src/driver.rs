@@ -98,10 +98,44 @@ pub mod keys {
     pub fn step_key(root: Key, env: u32, t: u32) -> Key {
         rng::fold(rng::fold(root, env), t)
     }
-    /// Twin of WGSL `random_action`.
-    pub fn random_action(t_key: Key, num_actions: u32) -> u32 {
-        rng::below(rng::fold(t_key, KEY_ACTION), 0, num_actions)
+    /// Twin of WGSL `random_action`, as action words: a uniform index, or values uniform
+    /// on the 2^-23 grid of [-1, 1).
+    pub fn random_action(t_key: Key, spec: &crate::env::EnvSpec) -> Vec<u32> {
+        let key = rng::fold(t_key, KEY_ACTION);
+        if spec.action_dim == 0 {
+            return vec![rng::below(key, 0, spec.num_actions)];
+        }
+        (0..spec.action_dim)
+            .map(|k| (2.0 * rng::uniform(key, k) - 1.0).to_bits())
+            .collect()
     }
+}
+
+/// Words per action in the drivers' action buffers.
+pub fn action_words(spec: &crate::env::EnvSpec) -> u32 {
+    spec.action_dim.max(1)
+}
+
+/// The WGSL of an env's action type (alias `Action`), its random draw and its words, for
+/// the prelude of the driver modules.
+pub fn action_prelude(spec: &crate::env::EnvSpec) -> String {
+    let words = action_words(spec);
+    if spec.action_dim == 0 {
+        return format!(
+            "const ACTION_DIM: u32 = 0u;\nconst ACTION_WORDS: u32 = {words}u;\nalias Action = u32;\n\
+             fn random_action(t_key: Key) -> Action {{\n    return rng_below(rng_fold(t_key, KEY_ACTION), 0u, NUM_ACTIONS);\n}}\n\
+             fn action_word(a: Action, k: u32) -> u32 {{\n    return a;\n}}\n\
+             fn set_action_word(a: ptr<function, Action>, k: u32, w: u32) {{\n    *a = w;\n}}\n"
+        );
+    }
+    let d = spec.action_dim;
+    format!(
+        "const ACTION_DIM: u32 = {d}u;\nconst ACTION_WORDS: u32 = {words}u;\nalias Action = array<f32, {d}>;\n\
+         fn random_action(t_key: Key) -> Action {{\n    var a: Action;\n    let key = rng_fold(t_key, KEY_ACTION);\n\
+             for (var k = 0u; k < ACTION_DIM; k++) {{\n        a[k] = 2.0 * rng_uniform(key, k) - 1.0;\n    }}\n    return a;\n}}\n\
+         fn action_word(a: Action, k: u32) -> u32 {{\n    return bitcast<u32>(a[k]);\n}}\n\
+         fn set_action_word(a: ptr<function, Action>, k: u32, w: u32) {{\n    (*a)[k] = bitcast<f32>(w);\n}}\n"
+    )
 }
 
 /// Twin of the rollout's `obs_put`: the checksum contribution of a dense observation.
@@ -203,6 +237,7 @@ pub fn compose_with(
     prelude.push_str(&const_prelude(&[("ENV_TABLE_VEC4S", table_vec4s)]));
     prelude.push_str(&wgsl.prelude);
     prelude.push_str(&rng::wgsl_prelude());
+    prelude.push_str(&action_prelude(&env.spec()));
     prelude.push_str(extra_prelude);
     let mut parts = vec![
         Part::new("<generated prelude>", prelude),

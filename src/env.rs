@@ -14,8 +14,12 @@ pub struct EnvSpec {
     pub id: String,
     /// Length of the f32 observation vector.
     pub obs_dim: u32,
-    /// Actions are integers in `0..num_actions`.
+    /// Discrete action spaces: actions are integers in `0..num_actions` (0 for continuous
+    /// ones).
     pub num_actions: u32,
+    /// Continuous action spaces: actions are vectors of this many values in [-1, 1] (0 for
+    /// discrete ones).
+    pub action_dim: u32,
     /// Steps after which an episode is truncated with the default params.
     pub max_steps: u32,
     pub description: String,
@@ -49,10 +53,34 @@ pub struct StepOut<S> {
     pub truncated: bool,
 }
 
+/// An env's action type: `u32` (an index) or `[f32; D]` (a vector in [-1, 1]^D), as the
+/// u32 words of the drivers' action buffers (floats by their bits).
+pub trait ActionType: Copy + Send + Sync + 'static {
+    /// Words per action.
+    const WORDS: usize;
+    fn from_words(words: &[u32]) -> Self;
+}
+
+impl ActionType for u32 {
+    const WORDS: usize = 1;
+    fn from_words(words: &[u32]) -> u32 {
+        words[0]
+    }
+}
+
+impl<const D: usize> ActionType for [f32; D] {
+    const WORDS: usize = D;
+    fn from_words(words: &[u32]) -> [f32; D] {
+        std::array::from_fn(|k| f32::from_bits(words[k]))
+    }
+}
+
 /// A typed environment: the CPU twin of its `env.wgsl`.
 pub trait EnvKernel: Send + Sync + 'static {
     type State: Pod;
     type Params: Pod;
+    /// `u32` for discrete action spaces, `[f32; D]` for continuous ones (WGSL `Action`).
+    type Action: ActionType;
 
     fn spec(&self) -> EnvSpec;
     fn wgsl(&self) -> EnvWgsl;
@@ -78,7 +106,7 @@ pub trait EnvKernel: Send + Sync + 'static {
         &self,
         key: Key,
         state: &Self::State,
-        action: u32,
+        action: Self::Action,
         params: &Self::Params,
     ) -> StepOut<Self::State>;
     /// Write the observation; `obs` has `obs_dim` entries and arrives zeroed.
@@ -98,7 +126,9 @@ pub trait Env: Send + Sync {
     fn samples_params(&self) -> bool;
     fn sample_params_bytes(&self, key: Key, base: &[u8]) -> Vec<u8>;
     fn reset_bytes(&self, key: Key, params: &[u8]) -> Vec<u8>;
-    fn step_bytes(&self, key: Key, state: &[u8], action: u32, params: &[u8]) -> StepOut<Vec<u8>>;
+    /// `action`: the words of one action (see [`ActionType`]).
+    fn step_bytes(&self, key: Key, state: &[u8], action: &[u32], params: &[u8])
+        -> StepOut<Vec<u8>>;
     fn observe_bytes(&self, state: &[u8], params: &[u8], obs: &mut [f32]);
 }
 
@@ -148,7 +178,14 @@ impl<K: EnvKernel> Env for K {
     fn reset_bytes(&self, key: Key, params: &[u8]) -> Vec<u8> {
         bytemuck::bytes_of(&self.reset(key, &read(params))).to_vec()
     }
-    fn step_bytes(&self, key: Key, state: &[u8], action: u32, params: &[u8]) -> StepOut<Vec<u8>> {
+    fn step_bytes(
+        &self,
+        key: Key,
+        state: &[u8],
+        action: &[u32],
+        params: &[u8],
+    ) -> StepOut<Vec<u8>> {
+        let action = K::Action::from_words(action);
         let out = self.step(key, &read(state), action, &read(params));
         StepOut {
             state: bytemuck::bytes_of(&out.state).to_vec(),

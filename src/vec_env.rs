@@ -303,7 +303,8 @@ impl VecEnv {
             let gpu = &self.gpu;
             let obs = GpuBuffer::zeroed(gpu, "the observation buffer", obs_len)?;
             let final_obs = GpuBuffer::zeroed(gpu, "the final-observation buffer", obs_len)?;
-            let actions = GpuBuffer::zeroed(gpu, "the action buffer", b)?;
+            let words = driver::action_words(&self.spec) as usize;
+            let actions = GpuBuffer::zeroed(gpu, "the action buffer", b * words)?;
             let rewards = GpuBuffer::zeroed(gpu, "the reward buffer", b)?;
             let terminated = GpuBuffer::zeroed(gpu, "the terminated buffer", b)?;
             let truncated = GpuBuffer::zeroed(gpu, "the truncated buffer", b)?;
@@ -399,8 +400,18 @@ impl VecEnv {
         self.kernels.as_ref().expect("created in VecEnv::new")
     }
 
-    /// Upload actions for the next [`VecEnv::step`]; each must be below `num_actions`.
+    /// Upload actions for the next [`VecEnv::step`] of a discrete action space; each must be
+    /// below `num_actions`.
     pub fn set_actions(&mut self, actions: &[u32]) -> Result<()> {
+        if self.spec.action_dim != 0 {
+            return Err(Error::invalid(
+                "actions",
+                format!(
+                    "{} has continuous actions of {} values: use set_action_values",
+                    self.spec.id, self.spec.action_dim
+                ),
+            ));
+        }
         if actions.len() != self.batch as usize {
             return Err(Error::invalid(
                 "actions",
@@ -423,6 +434,38 @@ impl VecEnv {
         self.ensure_step_buffers()?;
         let step = self.step.as_ref().expect("just created");
         step.actions.write(&self.gpu, actions)
+    }
+
+    /// Upload actions for the next [`VecEnv::step`] of a continuous action space:
+    /// `action_dim` finite values per env, [env][dim] (envs clip them to [-1, 1]).
+    pub fn set_action_values(&mut self, values: &[f32]) -> Result<()> {
+        let d = self.spec.action_dim as usize;
+        if d == 0 {
+            return Err(Error::invalid(
+                "actions",
+                format!("{} has discrete actions: use set_actions", self.spec.id),
+            ));
+        }
+        if values.len() != self.batch as usize * d {
+            return Err(Error::invalid(
+                "actions",
+                format!(
+                    "{} values given for a batch of {} x {d}",
+                    values.len(),
+                    self.batch
+                ),
+            ));
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::invalid(
+                "actions",
+                format!("value {} of env {} is not finite", i % d, i / d),
+            ));
+        }
+        self.ensure_step_buffers()?;
+        let step = self.step.as_ref().expect("just created");
+        let words: Vec<u32> = values.iter().map(|v| v.to_bits()).collect();
+        step.actions.write(&self.gpu, &words)
     }
 
     /// One step of every env with the actions in the action buffer.
@@ -540,7 +583,8 @@ impl VecEnv {
         self.observe()
     }
 
-    /// The action buffer (`u32` per env), for kernels of an embedding program to write.
+    /// The action buffer (`driver::action_words` u32 words per env: an index, or the bits of
+    /// `action_dim` f32 values), for kernels of an embedding program to write.
     pub fn action_buffer(&mut self) -> Result<&wgpu::Buffer> {
         Ok(&self.step_buffers()?.actions.buffer)
     }

@@ -166,11 +166,13 @@ struct BrokenEnv;
 impl EnvKernel for BrokenEnv {
     type State = [u32; 1];
     type Params = [u32; 1];
+    type Action = u32;
     fn spec(&self) -> EnvSpec {
         EnvSpec {
             id: "Broken".into(),
             obs_dim: 1,
             num_actions: 1,
+            action_dim: 0,
             max_steps: 1,
             description: String::new(),
         }

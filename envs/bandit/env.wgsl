@@ -87,7 +87,7 @@ fn env_reset(key: Key, p: EnvParams) -> EnvState {
     return s;
 }
 
-fn env_step(key: Key, s: EnvState, action: u32, p: EnvParams) -> StepOut {
+fn env_step(key: Key, s: EnvState, action: Action, p: EnvParams) -> StepOut {
     var next = s;
     var reward = 0.0;
     if action < p.num_arms {

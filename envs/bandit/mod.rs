@@ -149,6 +149,7 @@ impl<const K: usize> Bandit<K> {
 impl<const K: usize> EnvKernel for Bandit<K> {
     type State = BanditState<K>;
     type Params = BanditParams<K>;
+    type Action = u32;
 
     fn spec(&self) -> EnvSpec {
         let (family, what) = match self.kind {
@@ -164,6 +165,7 @@ impl<const K: usize> EnvKernel for Bandit<K> {
             id,
             obs_dim: Self::ARMS + 2,
             num_actions: Self::ARMS,
+            action_dim: 0,
             max_steps: 100,
             description: format!(
                 "{}-armed {what} bandit; obs [last reward, one-hot last action, time]",

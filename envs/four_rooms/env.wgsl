@@ -56,7 +56,7 @@ fn env_reset(key: Key, p: EnvParams) -> EnvState {
     return s;
 }
 
-fn env_step(key: Key, s: EnvState, action: u32, p: EnvParams) -> StepOut {
+fn env_step(key: Key, s: EnvState, action: Action, p: EnvParams) -> StepOut {
     var a = action;
     if rng_uniform(key, 0u) < p.fail_prob {
         a = (action + 1u + rng_below(key, 1u, 3u)) % 4u;

@@ -78,12 +78,14 @@ fn free_cells() -> Vec<u32> {
 impl EnvKernel for FourRooms {
     type State = FourRoomsState;
     type Params = FourRoomsParams;
+    type Action = u32;
 
     fn spec(&self) -> EnvSpec {
         EnvSpec {
             id: "FourRooms-misc".into(),
             obs_dim: 4,
             num_actions: 4,
+            action_dim: 0,
             max_steps: 500,
             description: "13x13 four-rooms navigation; obs [row, col, goal row, goal col]".into(),
         }

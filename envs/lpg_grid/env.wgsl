@@ -255,7 +255,7 @@ fn move_agent(pos: u32, action: u32, p: EnvParams) -> u32 {
     return select(next, pos, mask_has(p.walls, next));
 }
 
-fn env_step(key: Key, s: EnvState, action: u32, p: EnvParams) -> StepOut {
+fn env_step(key: Key, s: EnvState, action: Action, p: EnvParams) -> StepOut {
     var next = s;
     next.pos = move_agent(s.pos, action, p);
     next.time = s.time + 1u;

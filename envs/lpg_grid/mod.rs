@@ -390,6 +390,7 @@ impl LpgGrid {
 impl EnvKernel for LpgGrid {
     type State = LpgState;
     type Params = LpgParams;
+    type Action = u32;
 
     fn spec(&self) -> EnvSpec {
         let pr = self.preset;
@@ -407,6 +408,7 @@ impl EnvKernel for LpgGrid {
             id: format!("LpgGrid-{}", pr.name),
             obs_dim: pr.obs_dim(),
             num_actions: 5,
+            action_dim: 0,
             max_steps: pr.max_steps,
             description: format!(
                 "LPG gridworld `{}`: {level}, up to {} objects of {} types; obs {obs}, then time/1000",

@@ -97,7 +97,7 @@ pub fn rollout(
                 let total: f32 = logits.iter().map(|l| (l - top).exp()).sum();
                 log_prob = logits[action as usize] - top - total.ln();
             }
-            let out = env.step_bytes(rng::fold(t_key, KEY_STEP), &s, action, p);
+            let out = env.step_bytes(rng::fold(t_key, KEY_STEP), &s, &[action], p);
             stats.episode_return += out.reward;
             let mut final_value = 0.0;
             if out.truncated {
