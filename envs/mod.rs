@@ -3,11 +3,13 @@
 pub mod bandit;
 pub mod four_rooms;
 pub mod lpg_grid;
+pub mod manipulation;
 
 use std::sync::Arc;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+use manipulation::{Manipulation, Task};
 
 /// A registered env id and how to build it with its defaults.
 pub struct Registered {
@@ -85,6 +87,50 @@ pub fn registry() -> Vec<Registered> {
         Registered {
             id: "LpgGrid-rand_all",
             make: || Arc::new(lpg_grid::LpgGrid::new("rand_all").expect("an LPG preset")),
+        },
+        Registered {
+            id: "Manipulation-reach",
+            make: || Arc::new(Manipulation::single(Task::Reach)),
+        },
+        Registered {
+            id: "Manipulation-reach-wall",
+            make: || Arc::new(Manipulation::single(Task::ReachWall)),
+        },
+        Registered {
+            id: "Manipulation-push",
+            make: || Arc::new(Manipulation::single(Task::Push)),
+        },
+        Registered {
+            id: "Manipulation-pick-place",
+            make: || Arc::new(Manipulation::single(Task::PickPlace)),
+        },
+        Registered {
+            id: "Manipulation-button-press-topdown",
+            make: || Arc::new(Manipulation::single(Task::ButtonPressTopdown)),
+        },
+        Registered {
+            id: "Manipulation-drawer-open",
+            make: || Arc::new(Manipulation::single(Task::DrawerOpen)),
+        },
+        Registered {
+            id: "Manipulation-drawer-close",
+            make: || Arc::new(Manipulation::single(Task::DrawerClose)),
+        },
+        Registered {
+            id: "Manipulation-door-open",
+            make: || Arc::new(Manipulation::single(Task::DoorOpen)),
+        },
+        Registered {
+            id: "Manipulation-window-open",
+            make: || Arc::new(Manipulation::single(Task::WindowOpen)),
+        },
+        Registered {
+            id: "Manipulation-plate-slide",
+            make: || Arc::new(Manipulation::single(Task::PlateSlide)),
+        },
+        Registered {
+            id: "Manipulation-mt10",
+            make: || Arc::new(Manipulation::multi_task()),
         },
     ]
 }

@@ -6,6 +6,7 @@ struct StepOut {
     reward: f32,
     terminated: bool,
     truncated: bool,
+    success: bool,       // the step met the task's success criterion (Meta-World's info["success"])
 }
 
 struct DriverConfig {

@@ -47,29 +47,3 @@ fn actor_forward(w0: u32) -> u32 {
 fn critic_forward(w0: u32) -> f32 {
     return act[mlp_forward(w0 + CRITIC_OFFSET, CRITIC_LAYERS, ACTOR_LAYERS + 1u, OBS_DIM)];
 }
-
-struct Sampled {
-    action: u32,
-    log_prob: f32,
-}
-
-// Inverse-CDF draw from softmax(act[at..at + NUM_ACTIONS]) with the uniform u.
-fn sample_categorical(at: u32, u: f32) -> Sampled {
-    var top = act[at];
-    for (var k = 1u; k < NUM_ACTIONS; k++) {
-        top = max(top, act[at + k]);
-    }
-    var total = 0.0;
-    for (var k = 0u; k < NUM_ACTIONS; k++) {
-        total += exp(act[at + k] - top);
-    }
-    // The action is the number of CDF prefixes at or below the target.
-    let threshold = u * total;
-    var action = 0u;
-    var cdf = 0.0;
-    for (var k = 0u; k + 1u < NUM_ACTIONS; k++) {
-        cdf += exp(act[at + k] - top);
-        action += select(0u, 1u, cdf <= threshold);
-    }
-    return Sampled(action, act[at + action] - top - log(total));
-}

@@ -10,6 +10,7 @@
 @group(0) @binding(5) var<storage, read_write> weights: array<f32>;
 @group(0) @binding(6) var<storage, read_write> traj: array<TrajStep>;
 @group(0) @binding(7) var<storage, read_write> traj_obs: array<f32>;
+@group(0) @binding(8) var<storage, read_write> traj_actions: array<f32>; // Gaussian policies' actions
 
 fn obs_put(j: u32, v: f32) {
     act[j] = v;
@@ -49,7 +50,7 @@ fn policy_rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
             }
         }
         let logits = actor_forward(w0);
-        let sampled = sample_categorical(logits, rng_uniform(rng_fold(t_key, KEY_ACTION), 0u));
+        let sampled = sample_action(logits, rng_fold(t_key, KEY_ACTION), w0);
         let value = critic_forward(w0);
         var out = env_step(rng_fold(t_key, KEY_STEP), s, sampled.action, p);
         stats.episode_return += out.reward;
@@ -60,9 +61,11 @@ fn policy_rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
             observe(out.state, p);
             final_value = critic_forward(w0);
         }
-        let flags = select(0u, 1u, out.terminated) | select(0u, 2u, out.truncated);
+        let flags = select(0u, FLAG_TERMINATED, out.terminated) | select(0u, FLAG_TRUNCATED, out.truncated)
+            | select(0u, FLAG_SUCCESS, out.success);
         if owns_env {
-            traj[record] = TrajStep(sampled.action, sampled.log_prob, value, out.reward, flags, final_value, 0.0, 0.0);
+            traj[record] = TrajStep(action_index(sampled.action), sampled.log_prob, value, out.reward, flags, final_value, 0.0, 0.0);
+            record_action(record, sampled.action);
         }
         if out.terminated || out.truncated {
             stats.return_sum += stats.episode_return;

@@ -10,11 +10,13 @@
 @group(0) @binding(3) var<storage, read_write> env_stats: array<EnvStats>;
 @group(0) @binding(4) var<storage, read_write> mb_x: array<f32>;
 @group(0) @binding(5) var<storage, read_write> mb_index: array<u32>;
-@group(0) @binding(6) var<storage, read_write> heads: array<f32>;   // [agent][sample][NUM_ACTIONS + 1]
+@group(0) @binding(6) var<storage, read_write> heads: array<f32>;   // [agent][sample][HEADS]
 @group(0) @binding(7) var<storage, read_write> d_heads: array<f32>;
 @group(0) @binding(8) var<storage, read_write> terms: array<f32>;   // [agent][sample][TERMS]
 @group(0) @binding(9) var<storage, read_write> scratch: array<f32>; // [agent][SCRATCH]
 @group(0) @binding(10) var<storage, read_write> objective: array<f32>; // [agent][OBJECTIVE_STRIDE]
+@group(0) @binding(11) var<storage, read_write> traj_actions: array<f32>; // Gaussian: [agent][sample][ACTOR_OUTPUTS]
+@group(0) @binding(12) var<storage, read_write> weights: array<f32>;      // [agent][NET_PARAMS]
 
 override WG: u32 = 64u;
 
@@ -99,18 +101,14 @@ fn loss(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
         return;
     }
     let row = agent * pc.minibatch + r;
-    let s = traj[mb_index[row]];
+    let source = mb_index[row];
+    let s = traj[source];
     let h = row * HEADS;
-    var logits: array<f32, NUM_ACTIONS>;
-    for (var k = 0u; k < NUM_ACTIONS; k++) {
-        logits[k] = heads[h + k];
-    }
     let advantage = normalized_advantage(s.advantage, scratch[agent * SCRATCH], scratch[agent * SCRATCH + 1u]);
-    let out = sample_loss(agent, logits, heads[h + NUM_ACTIONS], s, advantage);
-    for (var k = 0u; k < NUM_ACTIONS; k++) {
-        d_heads[h + k] = out.d_logits[k];
-    }
-    d_heads[h + NUM_ACTIONS] = out.d_value;
+    let d = dist_of(agent, h, s, source);
+    let out = sample_loss(agent, d, heads[h + ACTOR_OUTPUTS], s, advantage);
+    write_dist_gradient(agent, h, s, source, d, out.d_log_prob, hyper(agent, OBJ_ENT_COEF));
+    d_heads[h + ACTOR_OUTPUTS] = out.d_value;
     for (var k = 0u; k < LOSS_TERMS; k++) {
         terms[row * TERMS + k] = out.terms[k];
     }

@@ -1,6 +1,8 @@
 // The PPO/A2C kernel config and the per-sample loss (twin: src/learn/ppo.rs). The module
 // that includes it declares the config binding `pc` and the per-agent `objective`
-// (objective.wgsl: the hyperparameters, and LPO's learned drift when DRIFT_HIDDEN > 0).
+// (objective.wgsl: the hyperparameters, and LPO's learned drift when DRIFT_HIDDEN > 0),
+// and composes the policy's distribution before it (loss_categorical.wgsl or
+// loss_gaussian.wgsl: `Dist`, `dist_of`, `write_dist_gradient`).
 
 struct PpoConfig {
     key: Key,          // permutation key of this (update, epoch)
@@ -29,7 +31,8 @@ fn agent_stream(a: u32) -> u32 {
 }
 
 const ALGO_PPO: u32 = 0u;
-const HEADS: u32 = NUM_ACTIONS + 1u;
+// Per sample: the actor's outputs, the value and (Gaussian policies) the log-std terms.
+const HEADS: u32 = ACTOR_OUTPUTS + 1u + GAUSSIAN * ACTOR_OUTPUTS;
 // terms columns: the loss terms summed into the agent's statistics, then the advantage
 // and its square summed into the minibatch moments.
 const TERMS: u32 = 8u;
@@ -49,38 +52,19 @@ fn normalized_advantage(advantage: f32, sum: f32, sum_sq: f32) -> f32 {
 }
 
 struct SampleLoss {
-    d_logits: array<f32, NUM_ACTIONS>, // d (loss / minibatch) / d logits
-    d_value: f32,
+    d_log_prob: f32,  // d (policy loss) / d log-prob
+    d_value: f32,     // d (loss / minibatch) / d value
     // policy loss, value loss, entropy, approx KL, clipped (0 or 1)
     terms: array<f32, LOSS_TERMS>,
 }
 
-// The loss of one sample of `agent` and the gradient of its share of the minibatch mean
-// with respect to the logits and the value.
-fn sample_loss(agent: u32, logits: array<f32, NUM_ACTIONS>, value: f32, s: TrajStep, advantage: f32) -> SampleLoss {
+// The loss of one sample of `agent` whose policy gives the action `d.log_prob` and
+// entropy `d.entropy`; the policy loss's gradient with respect to the log-prob, and the
+// value's share of the minibatch mean.
+fn sample_loss(agent: u32, d: Dist, value: f32, s: TrajStep, advantage: f32) -> SampleLoss {
     let inv_m = 1.0 / f32(pc.minibatch);
     let clip = hyper(agent, OBJ_CLIP);
-    let ent_coef = hyper(agent, OBJ_ENT_COEF);
-    var top = logits[0];
-    for (var k = 1u; k < NUM_ACTIONS; k++) {
-        top = max(top, logits[k]);
-    }
-    var total = 0.0;
-    var weighted = 0.0; // sum of exp(z) * z, for the entropy
-    for (var k = 0u; k < NUM_ACTIONS; k++) {
-        let z = logits[k] - top;
-        let w = exp(z);
-        total += w;
-        weighted += w * z;
-    }
-    let log_total = log(total);
-    let entropy = log_total - weighted / total;
-    var chosen = 0.0;
-    for (var k = 0u; k < NUM_ACTIONS; k++) {
-        chosen = select(chosen, logits[k], k == s.action);
-    }
-    let log_prob = chosen - top - log_total;
-
+    let log_prob = d.log_prob;
     let log_ratio = log_prob - s.log_prob;
     let ratio = exp(log_ratio);
     var policy_loss: f32;
@@ -123,17 +107,6 @@ fn sample_loss(agent: u32, logits: array<f32, NUM_ACTIONS>, value: f32, s: TrajS
             d_value = select(0.0, error_clipped, abs(value - s.value) < pc.value_clip);
         }
     }
-
-    var out: SampleLoss;
-    for (var k = 0u; k < NUM_ACTIONS; k++) {
-        let z = logits[k] - top;
-        let p = exp(z) / total;
-        let one_hot = select(0.0, 1.0, k == s.action);
-        // d entropy / d z_k = -p_k (log p_k + entropy)
-        let d_entropy = -p * (z - log_total + entropy);
-        out.d_logits[k] = inv_m * (d_log_prob * (one_hot - p) - ent_coef * d_entropy);
-    }
-    out.d_value = inv_m * pc.vf_coef * d_value;
-    out.terms = array<f32, LOSS_TERMS>(policy_loss, value_loss, entropy, (ratio - 1.0) - log_ratio, clipped);
-    return out;
+    let terms = array<f32, LOSS_TERMS>(policy_loss, value_loss, d.entropy, (ratio - 1.0) - log_ratio, clipped);
+    return SampleLoss(d_log_prob, inv_m * pc.vf_coef * d_value, terms);
 }

@@ -1,5 +1,6 @@
 // Step driver: one invocation per env, actions from a buffer. Writes obs, reward and the
-// terminated/truncated flags, auto-resets finished episodes and keeps their final
+// step's flags (STEP_TERMINATED | STEP_TRUNCATED | STEP_SUCCESS, one word: WebGPU's
+// default limit is 8 storage buffers per stage), auto-resets finished episodes and keeps their final
 // observation in `final_obs` (valid where terminated or truncated is set).
 
 @group(0) @binding(3) var<storage, read_write> states: array<EnvState>;
@@ -7,8 +8,11 @@
 @group(0) @binding(5) var<storage, read_write> obs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> final_obs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> rewards: array<f32>;
-@group(0) @binding(8) var<storage, read_write> terminated: array<u32>;
-@group(0) @binding(9) var<storage, read_write> truncated: array<u32>;
+@group(0) @binding(8) var<storage, read_write> step_flags: array<u32>;
+
+const STEP_TERMINATED: u32 = 1u;
+const STEP_TRUNCATED: u32 = 2u;
+const STEP_SUCCESS: u32 = 4u;
 
 var<private> obs_base: u32;
 var<private> obs_is_final: bool;
@@ -76,8 +80,8 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     var out = env_step(rng_fold(t_key, KEY_STEP), states[i], action, p);
     rewards[i] = out.reward;
-    terminated[i] = u32(out.terminated);
-    truncated[i] = u32(out.truncated);
+    step_flags[i] = select(0u, STEP_TERMINATED, out.terminated) | select(0u, STEP_TRUNCATED, out.truncated)
+        | select(0u, STEP_SUCCESS, out.success);
     if out.terminated || out.truncated {
         write_obs(out.state, p, i, true);
         out.state = env_reset(rng_fold(t_key, KEY_RESET), p);

@@ -6,7 +6,7 @@ struct TrajStep {
     log_prob: f32,
     value: f32,
     reward: f32,
-    flags: u32,        // FLAG_TERMINATED | FLAG_TRUNCATED
+    flags: u32,        // FLAG_TERMINATED | FLAG_TRUNCATED | FLAG_SUCCESS
     final_value: f32,  // value of the final observation, where truncated
     advantage: f32,
     ret: f32,
@@ -14,6 +14,7 @@ struct TrajStep {
 
 const FLAG_TERMINATED: u32 = 1u;
 const FLAG_TRUNCATED: u32 = 2u;
+const FLAG_SUCCESS: u32 = 4u;
 
 struct EnvStats {
     episode_return: f32, // of the running episode

@@ -23,6 +23,7 @@ pub struct CpuVecEnv {
     pub rewards: Vec<f32>,
     pub terminated: Vec<bool>,
     pub truncated: Vec<bool>,
+    pub success: Vec<bool>,
     /// The action buffer's words, `action_words` per env, as `VecEnv::actions` returns them.
     pub actions: Vec<u32>,
     pub stats: Vec<RolloutStats>,
@@ -83,6 +84,7 @@ impl CpuVecEnv {
             rewards: vec![0.0; b],
             terminated: vec![false; b],
             truncated: vec![false; b],
+            success: vec![false; b],
             actions: vec![0; b * words],
             stats: vec![RolloutStats::default(); b],
         };
@@ -139,6 +141,7 @@ impl CpuVecEnv {
             self.rewards[i] = out.reward;
             self.terminated[i] = out.terminated;
             self.truncated[i] = out.truncated;
+            self.success[i] = out.success;
             if out.terminated || out.truncated {
                 self.put_obs(i, &out.state, true);
                 out.state = self.env.reset_bytes(rng::fold(t_key, keys::KEY_RESET), &p);

@@ -168,10 +168,10 @@ impl Driver {
     /// Read-write storage bindings after config (0), params (1) and tables (2).
     fn storage_bindings(self) -> u32 {
         match self {
-            Driver::Step => 7,
+            Driver::Step => 6,
             Driver::Rollout => 2,
             Driver::SampleParams => 1,
-            Driver::PolicyRollout => 5,
+            Driver::PolicyRollout => 6,
         }
     }
 

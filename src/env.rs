@@ -51,6 +51,9 @@ pub struct StepOut<S> {
     pub reward: f32,
     pub terminated: bool,
     pub truncated: bool,
+    /// The step met the task's success criterion (goal-reaching envs; Meta-World's
+    /// `info["success"]`); false for envs without one.
+    pub success: bool,
 }
 
 /// An env's action type: `u32` (an index) or `[f32; D]` (a vector in [-1, 1]^D), as the
@@ -192,6 +195,7 @@ impl<K: EnvKernel> Env for K {
             reward: out.reward,
             terminated: out.terminated,
             truncated: out.truncated,
+            success: out.success,
         }
     }
     fn observe_bytes(&self, state: &[u8], params: &[u8], obs: &mut [f32]) {

@@ -107,10 +107,15 @@ struct StepBuffers {
     obs: GpuBuffer<f32>,
     final_obs: GpuBuffer<f32>,
     rewards: GpuBuffer<f32>,
-    terminated: GpuBuffer<u32>,
-    truncated: GpuBuffer<u32>,
+    /// STEP_TERMINATED | STEP_TRUNCATED | STEP_SUCCESS per env.
+    flags: GpuBuffer<u32>,
     kernels: Kernels,
 }
+
+/// Bits of the step kernel's flags (`shaders/step.wgsl`).
+const STEP_TERMINATED: u32 = 1;
+const STEP_TRUNCATED: u32 = 2;
+const STEP_SUCCESS: u32 = 4;
 
 pub struct VecEnv {
     gpu: Gpu,
@@ -306,8 +311,7 @@ impl VecEnv {
             let words = driver::action_words(&self.spec) as usize;
             let actions = GpuBuffer::zeroed(gpu, "the action buffer", b * words)?;
             let rewards = GpuBuffer::zeroed(gpu, "the reward buffer", b)?;
-            let terminated = GpuBuffer::zeroed(gpu, "the terminated buffer", b)?;
-            let truncated = GpuBuffer::zeroed(gpu, "the truncated buffer", b)?;
+            let flags = GpuBuffer::zeroed(gpu, "the step flags", b)?;
             let kernels = Kernels::new(
                 self,
                 Driver::Step,
@@ -319,8 +323,7 @@ impl VecEnv {
                     &obs.buffer,
                     &final_obs.buffer,
                     &rewards.buffer,
-                    &terminated.buffer,
-                    &truncated.buffer,
+                    &flags.buffer,
                 ],
             )?;
             self.step = Some(StepBuffers {
@@ -328,8 +331,7 @@ impl VecEnv {
                 obs,
                 final_obs,
                 rewards,
-                terminated,
-                truncated,
+                flags,
                 kernels,
             });
             self.observe()?;
@@ -544,12 +546,18 @@ impl VecEnv {
         self.read_step(|b| &b.rewards)
     }
     pub fn terminated(&mut self) -> Result<Vec<bool>> {
-        let flags = self.read_step(|b| &b.terminated)?;
-        Ok(flags.iter().map(|&x| x != 0).collect())
+        self.step_flag(STEP_TERMINATED)
     }
     pub fn truncated(&mut self) -> Result<Vec<bool>> {
-        let flags = self.read_step(|b| &b.truncated)?;
-        Ok(flags.iter().map(|&x| x != 0).collect())
+        self.step_flag(STEP_TRUNCATED)
+    }
+    /// Whether each env's last step met its task's success criterion.
+    pub fn success(&mut self) -> Result<Vec<bool>> {
+        self.step_flag(STEP_SUCCESS)
+    }
+    fn step_flag(&mut self, bit: u32) -> Result<Vec<bool>> {
+        let flags = self.read_step(|b| &b.flags)?;
+        Ok(flags.iter().map(|&x| x & bit != 0).collect())
     }
     pub fn actions(&mut self) -> Result<Vec<u32>> {
         self.read_step(|b| &b.actions)

@@ -204,6 +204,7 @@ impl EnvKernel for BrokenEnv {
             reward: 0.0,
             terminated: false,
             truncated: false,
+            success: false,
         }
     }
     fn observe(&self, _: &[u32; 1], _: &[u32; 1], _: &mut [f32]) {}

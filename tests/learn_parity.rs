@@ -62,10 +62,12 @@ fn check_update_with(
         env_stats: vec![EnvStats::default(); (agents * c.envs) as usize],
         traj: vec![],
         traj_obs: vec![],
+        traj_actions: vec![],
     };
     trainer.update().unwrap();
     let traj = trainer.trajectory().unwrap();
     let traj_obs = trainer.trajectory_obs().unwrap();
+    let traj_actions = trainer.trajectory_actions().unwrap();
     let env_stats = trainer.env_stats().unwrap();
 
     twin::rollout(
@@ -79,7 +81,10 @@ fn check_update_with(
         c.envs,
         streams,
         &mut twin_rollout,
-        Some(&traj),
+        Some(twin::Hint {
+            traj: &traj,
+            actions: &traj_actions,
+        }),
     );
     assert_eq!(twin_rollout.traj_obs, traj_obs, "{env_id}: observations");
     assert_eq!(
@@ -136,6 +141,7 @@ fn check_update_with(
         0,
         &mut twin_traj,
         &traj_obs,
+        &traj_actions,
         &env_stats,
         &mut w,
         &mut m,
@@ -315,40 +321,64 @@ fn a_zero_drift_is_ppo() {
 
 /// The twin's backpropagated gradient of a minibatch loss against central finite
 /// differences in every weight of a small net (tanh and relu), PPO, A2C and LPO with a
-/// random drift network.
+/// random drift network, categorical and Gaussian (log standard deviations included).
 #[test]
 fn twin_gradient_matches_finite_differences() {
+    use wgym::learn::ppo::gaussian_log_prob;
     use wgym::learn::PolicyNet;
     use wgym::rng;
     let cases = [
-        (Activation::Tanh, Algo::Ppo, 0),
-        (Activation::Relu, Algo::A2c, 0),
-        (Activation::Tanh, Algo::Ppo, 3),
+        (Activation::Tanh, Algo::Ppo, 0, 0),
+        (Activation::Relu, Algo::A2c, 0, 0),
+        (Activation::Tanh, Algo::Ppo, 3, 0),
+        (Activation::Tanh, Algo::Ppo, 0, 2),
+        (Activation::Relu, Algo::Ppo, 3, 3),
     ];
-    for (activation, algo, drift_hidden) in cases {
-        let net = PolicyNet::new(3, 4, &[5, 4], activation).unwrap();
+    for (activation, algo, drift_hidden, action_dim) in cases {
+        let net = if action_dim == 0 {
+            PolicyNet::new(3, 4, &[5, 4], activation).unwrap()
+        } else {
+            PolicyNet::gaussian(3, action_dim, &[5, 4], activation).unwrap()
+        };
+        let d = action_dim as usize;
         let w = net.init(rng::key(11));
-        // Push the tiny logits head up so the policy is not uniform.
+        // Push the tiny policy head up so the policy is not uniform, and spread the log
+        // standard deviations.
+        let log_std = net.log_std_offset() as usize;
         let w: Vec<f32> = w
             .iter()
-            .map(|x| x * 20.0)
-            .map(|x| x.clamp(-1.5, 1.5))
+            .enumerate()
+            .map(|(p, x)| match p.checked_sub(log_std) {
+                Some(k) if k < d => -0.3 + 0.2 * k as f32,
+                _ => (x * 20.0).clamp(-1.5, 1.5),
+            })
             .collect();
         let samples = 12;
         let key = rng::key(5);
         let traj_obs: Vec<f32> = (0..samples * 3)
             .map(|i| rng::normal(key, i as u32))
             .collect();
+        let mut traj_actions = vec![0.0f32; (samples * d).max(1)];
         let traj: Vec<TrajStep> = (0..samples)
             .map(|i| {
-                let (logits, value) = net.forward(&w, &traj_obs[i * 3..i * 3 + 3]);
-                let action = rng::below(key, 1000 + i as u32, 4);
-                let top = logits.iter().copied().fold(f32::MIN, f32::max);
-                let total: f32 = logits.iter().map(|l| (l - top).exp()).sum();
+                let (outputs, value) = net.forward(&w, &traj_obs[i * 3..i * 3 + 3]);
+                let (action, log_prob) = if d == 0 {
+                    let action = rng::below(key, 1000 + i as u32, 4);
+                    let top = outputs.iter().copied().fold(f32::MIN, f32::max);
+                    let total: f32 = outputs.iter().map(|l| (l - top).exp()).sum();
+                    (action, outputs[action as usize] - top - total.ln())
+                } else {
+                    let a = &mut traj_actions[i * d..(i + 1) * d];
+                    for (k, x) in a.iter_mut().enumerate() {
+                        let std = w[log_std + k].exp();
+                        *x = outputs[k] + std * rng::normal(key, (4000 + i * d + k) as u32);
+                    }
+                    (0, gaussian_log_prob(&outputs, &w[log_std..log_std + d], a))
+                };
                 TrajStep {
                     action,
                     // Old log-prob and value a little off, inside the clip ranges.
-                    log_prob: logits[action as usize] - top - total.ln() + 0.05,
+                    log_prob: log_prob + 0.05,
                     value: value + 0.03,
                     advantage: rng::normal(key, 2000 + i as u32),
                     ret: value + rng::normal(key, 3000 + i as u32),
@@ -356,26 +386,34 @@ fn twin_gradient_matches_finite_differences() {
                 }
             })
             .collect();
+        let records = twin::Records {
+            traj: &traj,
+            obs: &traj_obs,
+            actions: &traj_actions,
+        };
         let mut c = small_config();
         c.algo = algo;
         let objective = Objective { drift_hidden };
         let row = drift_rows(&c, objective, 1, 0.7);
         let obj = (&objective, row.as_slice());
         let rows: Vec<usize> = (0..samples).collect();
-        let grad = twin::minibatch_gradient(&c, obj, &net, &w, &traj, &traj_obs, &rows);
+        let grad = twin::minibatch_gradient(&c, obj, &net, &w, records, &rows);
         let norm = grad.iter().map(|g| g * g).sum::<f32>().sqrt();
         assert!(norm > 1e-3, "the gradient is {norm}");
+        for k in 0..d {
+            assert!(grad[log_std + k] != 0.0, "log-std {k} has no gradient");
+        }
         let h = 1e-3f32;
         for p in 0..w.len() {
             let (mut up, mut down) = (w.clone(), w.clone());
             up[p] += h;
             down[p] -= h;
-            let numeric = (twin::minibatch_loss(&c, obj, &net, &up, &traj, &traj_obs, &rows)
-                - twin::minibatch_loss(&c, obj, &net, &down, &traj, &traj_obs, &rows))
+            let numeric = (twin::minibatch_loss(&c, obj, &net, &up, records, &rows)
+                - twin::minibatch_loss(&c, obj, &net, &down, records, &rows))
                 / (2.0 * h as f64);
             assert!(
                 (numeric as f32 - grad[p]).abs() <= 2e-3 * norm + 1e-4,
-                "{activation:?} {algo:?} drift {drift_hidden}: weight {p}: backprop {} vs finite differences {numeric}",
+                "{activation:?} {algo:?} drift {drift_hidden} action_dim {action_dim}: weight {p}: backprop {} vs finite differences {numeric}",
                 grad[p]
             );
         }

@@ -15,18 +15,25 @@ Modes (each run for every task in --tasks):
            env.step / env.reset directly): the same physics without wrappers.
   * vec  - gymnasium.vector.AsyncVectorEnv (or SyncVectorEnv) of --workers
            copies of the `gym` env, same-step autoreset; counts workers x calls.
+  * envpool - EnvPool's native C++ port of the Meta-World v3 Sawyer envs
+           (envpool.make_gymnasium("MetaWorld/Reach-v3", num_envs=E,
+           num_threads=T, partially_observable=False)), one config per
+           --envpool-configs ExT entry; counts E x calls. EnvPool auto-resets
+           on the call after an episode ends (that call returns the reset
+           observation), so 1 in 501 counted steps is a reset. Skipped with a
+           message if envpool is not installed.
 
 In every mode the policy is uniform random in [-1, 1]^4 (numpy Generator, fixed
 seed, sampled inside the timed loop), and the env is reset when an episode
-ends (truncation at 500 steps; random actions essentially never succeed, and
-success does not terminate here anyway). Resets happen inside the timed loop
+ends (truncation at 500 steps; success does not terminate here, and random
+actions rarely succeed anyway). Resets happen inside the timed loop
 and are counted. Episodes continue across timed runs.
 
 Reported per (task, mode): env-steps/s from the median / best / mean wall time
 of --repeats timed runs of --steps env-steps each (after --warmup-steps untimed
 steps), the number of resets in the timed runs, mean wall time of one reset
-(single-process modes), and process CPU time / wall time (single-process modes:
-~1.0 means the benchmark had one core to itself).
+(gym/raw), and process CPU time / wall time (gym/raw/envpool; ~1.0 for gym/raw
+means the benchmark had one core to itself).
 
 Usage:
   python metaworld_steps.py
@@ -61,12 +68,15 @@ def parse_args() -> argparse.Namespace:
                    help="timed runs per (task, mode); median reported (default: %(default)s)")
     p.add_argument("--warmup-steps", type=int, default=1000,
                    help="untimed env-steps before the timed runs (default: %(default)s)")
-    p.add_argument("--modes", nargs="+", choices=["gym", "raw", "vec"],
-                   default=["gym", "raw", "vec"], help="(default: %(default)s)")
+    p.add_argument("--modes", nargs="+", choices=["gym", "raw", "vec", "envpool"],
+                   default=["gym", "raw", "vec", "envpool"], help="(default: %(default)s)")
     p.add_argument("--workers", type=int, default=2,
                    help="number of envs / worker processes in mode vec (default: %(default)s)")
     p.add_argument("--vector-strategy", choices=["async", "sync"], default="async",
                    help="gymnasium vector env class for mode vec (default: %(default)s)")
+    p.add_argument("--envpool-configs", nargs="+", default=["1x1", "2x2", "8x2"],
+                   metavar="ExT", help="EnvPool num_envs x num_threads configs for "
+                   "mode envpool (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="OUT", default=None,
                    help="write config, meta and results as JSON to OUT")
@@ -237,6 +247,63 @@ def run_vec(task: str, args: argparse.Namespace) -> dict:
 
 
 # ----------------------------------------------------------------------------
+# EnvPool (native C++ Meta-World port)
+
+
+def envpool_task_id(task: str) -> str:
+    """'pick-place-v3' -> 'MetaWorld/PickPlace-v3' (EnvPool's naming)."""
+    name, version = task.rsplit("-", 1)
+    return "MetaWorld/" + "".join(p[:1].upper() + p[1:] for p in name.split("-")) + "-" + version
+
+
+def run_envpool(task: str, num_envs: int, num_threads: int, args: argparse.Namespace) -> dict:
+    import envpool
+    import numpy as np
+
+    tid = envpool_task_id(task)
+    t0 = time.perf_counter()
+    env = envpool.make_gymnasium(tid, num_envs=num_envs, num_threads=num_threads,
+                                 seed=args.seed, partially_observable=False)
+    env.reset()
+    make_s = time.perf_counter() - t0
+    rng = np.random.default_rng(args.seed)
+    calls = -(-args.steps // num_envs)
+    steps = calls * num_envs
+    state = {"resets": 0, "succ": 0, "reward_sum": 0.0}
+
+    def loop(n_calls: int) -> None:
+        for _ in range(n_calls):
+            a = rng.uniform(-1.0, 1.0, (num_envs, 4)).astype(np.float32)
+            obs, reward, terminated, truncated, info = env.step(a)
+            state["resets"] += int(np.count_nonzero(np.logical_or(terminated, truncated)))
+            state["reward_sum"] += float(np.sum(reward))
+            state["succ"] += int(np.count_nonzero(info["success"]))
+
+    loop(-(-args.warmup_steps // num_envs))
+    state.update({"resets": 0, "succ": 0, "reward_sum": 0.0})
+    run_s = []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        loop(calls)
+        run_s.append(time.perf_counter() - t)
+    cpu_over_wall = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+    env.close()
+    total = steps * args.repeats
+    res = {"task": task, "mode": "envpool", "envpool_task_id": tid, "workers": num_threads,
+           "num_envs": num_envs, "num_threads": num_threads, "steps_per_run": steps,
+           "calls_per_run": calls, "repeats": args.repeats, "make_s": make_s}
+    res.update(summarize(run_s, steps))
+    res.update({
+        "resets_in_timed_runs": state["resets"],
+        "cpu_over_wall_timed": cpu_over_wall,
+        "success_step_fraction": state["succ"] / total,
+        "mean_reward_per_step": state["reward_sum"] / total,
+    })
+    return res
+
+
+# ----------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -248,6 +315,20 @@ def main() -> int:
     import mujoco  # noqa: F401
     import numpy  # noqa: F401
     import_s = time.perf_counter() - t_import
+    envpool_configs = []
+    for c in args.envpool_configs:
+        try:
+            e, t = (int(x) for x in c.lower().split("x"))
+        except ValueError:
+            print(f"bad --envpool-configs entry {c!r}, expected e.g. 2x2", file=sys.stderr)
+            return 2
+        envpool_configs.append((e, t))
+    if "envpool" in args.modes:
+        try:
+            import envpool  # noqa: F401
+        except ImportError as ex:
+            print(f"envpool not importable ({ex}); skipping mode envpool", file=sys.stderr)
+            args.modes = [m for m in args.modes if m != "envpool"]
 
     for t in args.tasks:
         if t not in metaworld.env_dict.ALL_V3_ENVIRONMENTS:
@@ -265,6 +346,7 @@ def main() -> int:
         "mujoco": pkg_version("mujoco"),
         "gymnasium": pkg_version("gymnasium"),
         "numpy": pkg_version("numpy"),
+        "envpool": pkg_version("envpool"),
         "platform": platform.platform(),
         "processor": platform.processor(),
         "cpu_count": os.cpu_count(),
@@ -279,26 +361,29 @@ def main() -> int:
           f"cpus {meta['cpu_count']}  loadavg {meta['loadavg_start']}")
 
     results = []
+    def report(r: dict, label: str) -> None:
+        r["loadavg_after"] = loadavg()
+        results.append(r)
+        extra = ""
+        if r.get("reset_ms_mean") is not None:
+            extra += f"  reset {r['reset_ms_mean']:.1f} ms ({100 * r['reset_share_of_time']:.0f}% of time)"
+        if "cpu_over_wall_timed" in r:
+            extra += f"  cpu/wall {r['cpu_over_wall_timed']:.2f}"
+        print(f"{task:16s} {label:16s} {r['env_steps_per_s']:9.0f} env-steps/s (median; best "
+              f"{r['env_steps_per_s_best']:.0f})  {r['us_per_step_median']:.0f} us/step  "
+              f"resets {r['resets_in_timed_runs']}  make {r['make_s']:.2f} s{extra}",
+              flush=True)
+
     for task in args.tasks:
         for mode in args.modes:
             if mode == "vec":
-                if args.workers < 1:
-                    continue
-                r = run_vec(task, args)
-                label = f"vec/{args.vector_strategy} x{args.workers}"
+                if args.workers >= 1:
+                    report(run_vec(task, args), f"vec/{args.vector_strategy} x{args.workers}")
+            elif mode == "envpool":
+                for e, t in envpool_configs:
+                    report(run_envpool(task, e, t, args), f"envpool {e}x{t}")
             else:
-                r = run_single(task, mode, args)
-                label = mode
-            r["loadavg_after"] = loadavg()
-            results.append(r)
-            extra = ""
-            if "reset_ms_mean" in r and r["reset_ms_mean"] is not None:
-                extra = (f"  reset {r['reset_ms_mean']:.1f} ms ({100 * r['reset_share_of_time']:.0f}% of time)"
-                         f"  cpu/wall {r['cpu_over_wall_timed']:.2f}")
-            print(f"{task:16s} {label:14s} {r['env_steps_per_s']:9.0f} env-steps/s (median; best "
-                  f"{r['env_steps_per_s_best']:.0f})  {r['us_per_step_median']:.0f} us/step  "
-                  f"resets {r['resets_in_timed_runs']}  make {r['make_s']:.2f} s{extra}",
-                  flush=True)
+                report(run_single(task, mode, args), mode)
 
     meta["loadavg_end"] = loadavg()
     if args.json:

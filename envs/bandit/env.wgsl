@@ -103,7 +103,7 @@ fn env_step(key: Key, s: EnvState, action: Action, p: EnvParams) -> StepOut {
     next.last_action = action;
     next.last_reward = reward;
     next.time = s.time + 1u;
-    return StepOut(next, reward, false, next.time >= p.max_steps);
+    return StepOut(next, reward, false, next.time >= p.max_steps, false);
 }
 
 fn env_observe(s: EnvState, p: EnvParams) {

@@ -317,6 +317,7 @@ impl<const K: usize> EnvKernel for Bandit<K> {
             reward,
             terminated: false,
             truncated: state.time >= p.max_steps,
+            success: false,
         }
     }
 

@@ -77,7 +77,7 @@ fn env_step(key: Key, s: EnvState, action: Action, p: EnvParams) -> StepOut {
     }
     next.time = s.time + 1u;
     let at_goal = next.row == s.goal_row && next.col == s.goal_col;
-    return StepOut(next, select(0.0, 1.0, at_goal), at_goal, next.time >= p.max_steps);
+    return StepOut(next, select(0.0, 1.0, at_goal), at_goal, next.time >= p.max_steps, at_goal);
 }
 
 fn env_observe(s: EnvState, p: EnvParams) {

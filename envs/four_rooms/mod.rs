@@ -196,6 +196,7 @@ impl EnvKernel for FourRooms {
             reward: if at_goal { 1.0 } else { 0.0 },
             terminated: at_goal,
             truncated: next.time >= p.max_steps,
+            success: at_goal,
         }
     }
 

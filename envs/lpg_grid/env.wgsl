@@ -290,7 +290,7 @@ fn env_step(key: Key, s: EnvState, action: Action, p: EnvParams) -> StepOut {
     }
     let reward = of_type(p.reward, collected_type);
     let terminated = rng_bernoulli(key, DRAW_TERM, of_type(p.p_term, collected_type));
-    return StepOut(next, reward, terminated, !terminated && next.time >= p.max_steps);
+    return StepOut(next, reward, terminated, !terminated && next.time >= p.max_steps, false);
 }
 
 fn env_observe(s: EnvState, p: EnvParams) {

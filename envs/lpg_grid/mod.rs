@@ -646,6 +646,7 @@ impl EnvKernel for LpgGrid {
             reward,
             terminated,
             truncated: !terminated && next.time >= p.max_steps,
+            success: false,
         }
     }
 

@@ -64,18 +64,59 @@ impl Mlp {
     }
 }
 
-/// Separate actor (logits) and critic (value) MLPs, stored one after the other.
+/// Separate actor and critic MLPs, stored one after the other. The actor's outputs are the
+/// logits of a categorical policy, or (`action_dim > 0`) the means of a diagonal Gaussian
+/// whose state-independent log standard deviations follow the critic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyNet {
     pub actor: Mlp,
     pub critic: Mlp,
     pub activation: Activation,
+    /// 0: categorical; else the Gaussian's dimension.
+    pub action_dim: u32,
 }
 
 impl PolicyNet {
+    /// A categorical policy over `num_actions` actions.
     pub fn new(
         obs_dim: u32,
         num_actions: u32,
+        hidden: &[u32],
+        activation: Activation,
+    ) -> Result<Self> {
+        Self::build(obs_dim, num_actions, 0, hidden, activation)
+    }
+
+    /// A diagonal Gaussian policy over `action_dim` values with state-independent log
+    /// standard deviations.
+    pub fn gaussian(
+        obs_dim: u32,
+        action_dim: u32,
+        hidden: &[u32],
+        activation: Activation,
+    ) -> Result<Self> {
+        Self::build(obs_dim, action_dim, action_dim, hidden, activation)
+    }
+
+    /// The policy an env's action space asks for: categorical, or a diagonal Gaussian over
+    /// `action_dim` values.
+    pub fn for_spec(
+        spec: &crate::env::EnvSpec,
+        hidden: &[u32],
+        activation: Activation,
+    ) -> Result<Self> {
+        let outputs = if spec.action_dim > 0 {
+            spec.action_dim
+        } else {
+            spec.num_actions
+        };
+        Self::build(spec.obs_dim, outputs, spec.action_dim, hidden, activation)
+    }
+
+    fn build(
+        obs_dim: u32,
+        num_actions: u32,
+        action_dim: u32,
         hidden: &[u32],
         activation: Activation,
     ) -> Result<Self> {
@@ -95,6 +136,7 @@ impl PolicyNet {
             actor: Mlp::new(obs_dim, hidden, num_actions),
             critic: Mlp::new(obs_dim, hidden, 1),
             activation,
+            action_dim,
         })
     }
 
@@ -102,9 +144,19 @@ impl PolicyNet {
         self.actor.params()
     }
 
+    /// Where a Gaussian policy's log standard deviations are.
+    pub fn log_std_offset(&self) -> u32 {
+        self.actor.params() + self.critic.params()
+    }
+
+    /// The actor's outputs: logits or means.
+    pub fn outputs(&self) -> u32 {
+        *self.actor.dims.last().expect("an output layer")
+    }
+
     /// Weights per agent.
     pub fn params(&self) -> u32 {
-        self.actor.params() + self.critic.params()
+        self.log_std_offset() + self.action_dim
     }
 
     /// Floats of the rollout's private activation array: the observation, then one
@@ -139,7 +191,8 @@ impl PolicyNet {
             "const ACTOR_LAYERS: u32 = {}u;\nconst CRITIC_LAYERS: u32 = {}u;\n\
              const NET_DIMS = array<u32, {}>({});\n\
              const CRITIC_OFFSET: u32 = {}u;\nconst NET_PARAMS: u32 = {}u;\n\
-             const ACT_LEN: u32 = {}u;\nconst HIDDEN_ACTIVATION: u32 = {}u;\n",
+             const ACT_LEN: u32 = {}u;\nconst HIDDEN_ACTIVATION: u32 = {}u;\n\
+             const ACTOR_OUTPUTS: u32 = {}u;\nconst GAUSSIAN: u32 = {}u;\nconst LOG_STD_OFFSET: u32 = {}u;\n",
             self.actor.layers(),
             self.critic.layers(),
             dims.len(),
@@ -148,11 +201,15 @@ impl PolicyNet {
             self.params(),
             self.activation_len(),
             self.activation as u32,
+            self.outputs(),
+            (self.action_dim > 0) as u32,
+            self.log_std_offset(),
         )
     }
 
     /// One agent's initial weights: orthogonal matrices scaled by sqrt(2) for hidden
-    /// layers, 0.01 for the logits and 1 for the value, zero biases (PureJaxRL's choice).
+    /// layers, 0.01 for the logits or means and 1 for the value, zero biases and log
+    /// standard deviations (PureJaxRL's choice).
     pub fn init(&self, key: Key) -> Vec<f32> {
         let mut weights = Vec::with_capacity(self.params() as usize);
         for (n, (mlp, head_gain)) in [(&self.actor, 0.01), (&self.critic, 1.0)]
@@ -171,10 +228,12 @@ impl PolicyNet {
                 weights.extend(std::iter::repeat_n(0.0, n_out as usize));
             }
         }
+        weights.extend(std::iter::repeat_n(0.0, self.action_dim as usize));
         weights
     }
 
-    /// Logits and value of one observation (twin of the rollout's forward pass).
+    /// Logits (or means) and value of one observation (twin of the rollout's forward
+    /// pass).
     pub fn forward(&self, weights: &[f32], obs: &[f32]) -> (Vec<f32>, f32) {
         let logits = mlp_forward(&self.actor, self.activation, weights, obs);
         let critic = &weights[self.critic_offset() as usize..];

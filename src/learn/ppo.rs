@@ -17,7 +17,7 @@ pub struct TrajStep {
     pub log_prob: f32,
     pub value: f32,
     pub reward: f32,
-    /// FLAG_TERMINATED | FLAG_TRUNCATED.
+    /// FLAG_TERMINATED | FLAG_TRUNCATED | FLAG_SUCCESS.
     pub flags: u32,
     /// Value of the final observation, where truncated.
     pub final_value: f32,
@@ -27,6 +27,8 @@ pub struct TrajStep {
 
 pub const FLAG_TERMINATED: u32 = 1;
 pub const FLAG_TRUNCATED: u32 = 2;
+/// The step met the task's success criterion (see `StepOut::success`).
+pub const FLAG_SUCCESS: u32 = 4;
 
 /// Per-env episode bookkeeping (twin of WGSL `EnvStats`).
 #[repr(C)]
@@ -147,11 +149,41 @@ pub fn permute(key: Key, n: u32, index: u32) -> u32 {
     }
 }
 
+/// A sample's policy as the loss sees it.
+#[derive(Clone, Copy, Debug)]
+pub enum Policy<'a> {
+    /// Twin of `loss_categorical.wgsl`.
+    Categorical { logits: &'a [f32] },
+    /// Twin of `loss_gaussian.wgsl`: the means, the agent's log standard deviations and
+    /// the action's values.
+    Gaussian {
+        means: &'a [f32],
+        log_std: &'a [f32],
+        action: &'a [f32],
+    },
+}
+
+const HALF_LOG_TWO_PI: f32 = 0.918_938_5;
+
+/// The log-density of `action` under a diagonal Gaussian (twin of `loss_gaussian.wgsl`'s).
+pub fn gaussian_log_prob(means: &[f32], log_std: &[f32], action: &[f32]) -> f32 {
+    let mut log_prob = 0.0f32;
+    for k in 0..means.len() {
+        let z = (action[k] - means[k]) * (-log_std[k]).exp();
+        log_prob += -0.5 * z * z - log_std[k] - HALF_LOG_TWO_PI;
+    }
+    log_prob
+}
+
 /// The loss terms of one sample and the gradient of its share of the minibatch mean with
-/// respect to the logits and the value (twin of `loss`).
+/// respect to the actor's outputs, the value and (Gaussian) the log standard deviations
+/// (twin of `loss`).
 pub struct SampleLoss {
     pub terms: [f32; LOSS_TERMS as usize],
-    pub d_logits: Vec<f32>,
+    pub d_outputs: Vec<f32>,
+    /// The sample's terms of the log standard deviations' gradient (empty for a
+    /// categorical policy).
+    pub d_log_std: Vec<f32>,
     pub d_value: f32,
 }
 
@@ -160,7 +192,7 @@ pub struct SampleLoss {
 pub fn sample_loss(
     cfg: &PpoConfig,
     objective: (&Objective, &[f32]),
-    logits: &[f32],
+    policy: Policy,
     value: f32,
     s: &TrajStep,
     advantage: f32,
@@ -169,17 +201,39 @@ pub fn sample_loss(
     let (shape, row) = objective;
     let clip = row[OBJ_CLIP];
     let ent_coef = row[OBJ_ENT_COEF];
-    let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let (mut total, mut weighted) = (0.0f32, 0.0f32);
-    for &l in logits {
-        let z = l - top;
-        let w = z.exp();
-        total += w;
-        weighted += w * z;
-    }
-    let log_total = total.ln();
-    let entropy = log_total - weighted / total;
-    let log_prob = logits[s.action as usize] - top - log_total;
+    // The categorical's largest logit and sum of exp(logit - top); the Gaussian's
+    // standardized action values.
+    let (mut top, mut total, mut z) = (0.0f32, 0.0f32, Vec::new());
+    let (log_prob, entropy) = match policy {
+        Policy::Categorical { logits } => {
+            top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut weighted = 0.0f32;
+            for &l in logits {
+                let w = (l - top).exp();
+                total += w;
+                weighted += w * (l - top);
+            }
+            let log_total = total.ln();
+            (
+                logits[s.action as usize] - top - log_total,
+                log_total - weighted / total,
+            )
+        }
+        Policy::Gaussian {
+            means,
+            log_std,
+            action,
+        } => {
+            let (mut log_prob, mut entropy) = (0.0f32, 0.0f32);
+            for k in 0..means.len() {
+                let zk = (action[k] - means[k]) * (-log_std[k]).exp();
+                log_prob += -0.5 * zk * zk - log_std[k] - HALF_LOG_TWO_PI;
+                entropy += log_std[k] + 0.5 + HALF_LOG_TWO_PI;
+                z.push(zk);
+            }
+            (log_prob, entropy)
+        }
+    };
     let log_ratio = log_prob - s.log_prob;
     let ratio = log_ratio.exp();
     let (policy_loss, d_log_prob, clipped) = if cfg.algo == ALGO_PPO && shape.drift_hidden > 0 {
@@ -229,17 +283,33 @@ pub fn sample_loss(
             };
         }
     }
-    let d_logits = logits
-        .iter()
-        .enumerate()
-        .map(|(k, &l)| {
-            let z = l - top;
-            let p = z.exp() / total;
-            let one_hot = (k as u32 == s.action) as u32 as f32;
-            let d_entropy = -p * (z - log_total + entropy);
-            inv_m * (d_log_prob * (one_hot - p) - ent_coef * d_entropy)
-        })
-        .collect();
+    let (d_outputs, d_log_std) = match policy {
+        Policy::Categorical { logits } => {
+            let log_total = total.ln();
+            let d = logits
+                .iter()
+                .enumerate()
+                .map(|(k, &l)| {
+                    let zk = l - top;
+                    let p = zk.exp() / total;
+                    let one_hot = (k as u32 == s.action) as u32 as f32;
+                    let d_entropy = -p * (zk - log_total + entropy);
+                    inv_m * (d_log_prob * (one_hot - p) - ent_coef * d_entropy)
+                })
+                .collect();
+            (d, Vec::new())
+        }
+        Policy::Gaussian { log_std, .. } => {
+            let d_means = (0..z.len())
+                .map(|k| inv_m * d_log_prob * z[k] * (-log_std[k]).exp())
+                .collect();
+            let d_log_std = z
+                .iter()
+                .map(|zk| inv_m * (d_log_prob * (zk * zk - 1.0) - ent_coef))
+                .collect();
+            (d_means, d_log_std)
+        }
+    };
     SampleLoss {
         terms: [
             policy_loss,
@@ -248,7 +318,8 @@ pub fn sample_loss(
             (ratio - 1.0) - log_ratio,
             clipped,
         ],
-        d_logits,
+        d_outputs,
+        d_log_std,
         d_value: inv_m * cfg.vf_coef * d_value,
     }
 }

@@ -35,6 +35,22 @@ const POLICY_WGSL: &str = include_str!("../../shaders/policy.wgsl");
 const TRAJECTORY_WGSL: &str = include_str!("../../shaders/trajectory.wgsl");
 const PPO_LOSS_WGSL: &str = include_str!("../../shaders/ppo_loss.wgsl");
 const OBJECTIVE_WGSL: &str = include_str!("../../shaders/objective.wgsl");
+const POLICY_CATEGORICAL_WGSL: (&str, &str) = (
+    "shaders/policy_categorical.wgsl",
+    include_str!("../../shaders/policy_categorical.wgsl"),
+);
+const POLICY_GAUSSIAN_WGSL: (&str, &str) = (
+    "shaders/policy_gaussian.wgsl",
+    include_str!("../../shaders/policy_gaussian.wgsl"),
+);
+const LOSS_CATEGORICAL_WGSL: (&str, &str) = (
+    "shaders/loss_categorical.wgsl",
+    include_str!("../../shaders/loss_categorical.wgsl"),
+);
+const LOSS_GAUSSIAN_WGSL: (&str, &str) = (
+    "shaders/loss_gaussian.wgsl",
+    include_str!("../../shaders/loss_gaussian.wgsl"),
+);
 
 /// Floats of statistics per agent: the loss terms (summed over minibatches), the gradient
 /// norm (summed), the returns of finished episodes (summed), their count, and the sum of
@@ -99,6 +115,8 @@ enum Buf {
     EnvStats,
     Traj,
     TrajObs,
+    /// Gaussian policies' actions, [agent][env][step][action_dim].
+    TrajActions,
     MbX,
     MbIndex,
     Heads,
@@ -164,7 +182,7 @@ impl Kernel {
     }
 }
 
-const PPO_BINDS: [Buf; 10] = [
+const PPO_BINDS: [Buf; 12] = [
     Buf::Traj,
     Buf::TrajObs,
     Buf::EnvStats,
@@ -175,6 +193,8 @@ const PPO_BINDS: [Buf; 10] = [
     Buf::Terms,
     Buf::Scratch,
     Buf::Objective,
+    Buf::TrajActions,
+    Buf::Weights,
 ];
 const ADAM_BINDS: [Buf; 9] = [
     Buf::Parts,
@@ -216,7 +236,6 @@ pub struct Trainer {
     agent_streams: Streams,
     vec_env: VecEnv,
     obs_dim: u32,
-    num_actions: u32,
     progress: Progress,
     buffers: HashMap<Buf, GpuBuffer<f32>>,
     configs: ConfigSlots,
@@ -270,12 +289,7 @@ impl Trainer {
         let batch = agents
             .checked_mul(config.envs)
             .ok_or_else(|| Error::invalid("agents x envs", "too many envs"))?;
-        let net = PolicyNet::new(
-            spec.obs_dim,
-            spec.num_actions,
-            &config.network.hidden,
-            config.network.activation,
-        )?;
+        let net = PolicyNet::for_spec(&spec, &config.network.hidden, config.network.activation)?;
         let Streams { block, group } = options.streams;
         let e = config.envs;
         if !(block.is_multiple_of(e) && group.is_multiple_of(e)) {
@@ -308,7 +322,6 @@ impl Trainer {
             objective: options.objective,
             agent_streams,
             obs_dim: spec.obs_dim,
-            num_actions: spec.num_actions,
             vec_env,
             progress: Progress::default(),
             buffers: HashMap::new(),
@@ -358,6 +371,13 @@ impl Trainer {
         self.agents as u64 * self.config.samples() as u64
     }
 
+    /// Columns per sample of the heads and their gradients: the actor's outputs, the value,
+    /// and for a Gaussian policy the log-std gradient terms.
+    fn heads(&self) -> u32 {
+        let outputs = self.net.outputs();
+        outputs + 1 + if self.net.action_dim > 0 { outputs } else { 0 }
+    }
+
     fn minibatch(&self) -> u32 {
         self.config.minibatch()
     }
@@ -373,7 +393,7 @@ impl Trainer {
         let e = self.config.envs as usize;
         let n = self.config.samples() as usize;
         let m = self.minibatch() as usize;
-        let heads = self.num_actions as usize + 1;
+        let heads = self.heads() as usize;
         let mut sizes: Vec<(Buf, usize, &str)> = vec![
             (Buf::Weights, a * p, "the weights"),
             (Buf::AdamM, a * p, "Adam's first moments"),
@@ -390,6 +410,11 @@ impl Trainer {
                 Buf::TrajObs,
                 a * n * self.obs_dim as usize,
                 "the trajectory observations",
+            ),
+            (
+                Buf::TrajActions,
+                (a * n * self.net.action_dim as usize).max(1),
+                "the trajectory actions",
             ),
             (
                 Buf::MbX,
@@ -439,15 +464,22 @@ impl Trainer {
         self.configs = ConfigSlots::new(&self.gpu, "the learner configs", plan.len())?;
         let nn = Composed::new(&[Part::new("shaders/nn.wgsl", NN_WGSL)])?;
         let reduce = Composed::new(&[Part::new("shaders/reduce.wgsl", REDUCE_WGSL)])?;
-        let mut ppo_prelude =
-            const_prelude(&[("OBS_DIM", self.obs_dim), ("NUM_ACTIONS", self.num_actions)]);
+        let mut ppo_prelude = const_prelude(&[("OBS_DIM", self.obs_dim)]);
         ppo_prelude.push_str(&rng::wgsl_prelude());
         ppo_prelude.push_str(&self.objective.wgsl_prelude());
+        ppo_prelude.push_str(&self.net.wgsl_prelude());
+        let gaussian = self.net.action_dim > 0;
+        let (policy, loss) = if gaussian {
+            (POLICY_GAUSSIAN_WGSL, LOSS_GAUSSIAN_WGSL)
+        } else {
+            (POLICY_CATEGORICAL_WGSL, LOSS_CATEGORICAL_WGSL)
+        };
         let ppo = Composed::new(&[
             Part::new("<generated prelude>", ppo_prelude.clone()),
             Part::new(RNG_WGSL.0, RNG_WGSL.1),
             Part::new("shaders/trajectory.wgsl", TRAJECTORY_WGSL),
             Part::new("shaders/objective.wgsl", OBJECTIVE_WGSL),
+            Part::new(loss.0, loss.1),
             Part::new("shaders/ppo_loss.wgsl", PPO_LOSS_WGSL),
             Part::new("shaders/ppo.wgsl", PPO_WGSL),
         ])?;
@@ -460,6 +492,7 @@ impl Trainer {
             &self.net.wgsl_prelude(),
             &[
                 Part::new("shaders/policy.wgsl", POLICY_WGSL),
+                Part::new(policy.0, policy.1),
                 Part::new("shaders/trajectory.wgsl", TRAJECTORY_WGSL),
             ],
         )?;
@@ -566,7 +599,13 @@ impl Trainer {
             rollout_cfg.rollout_steps = c.steps;
             plan.push(Dispatch::new(
                 Kernel::PolicyRollout,
-                &[Buf::EnvStats, Buf::Weights, Buf::Traj, Buf::TrajObs],
+                &[
+                    Buf::EnvStats,
+                    Buf::Weights,
+                    Buf::Traj,
+                    Buf::TrajObs,
+                    Buf::TrajActions,
+                ],
                 [e.div_ceil(self.rollout_wg()), a, 1],
                 &rollout_cfg,
             ));
@@ -625,6 +664,26 @@ impl Trainer {
                 for net in 0..2 {
                     self.backward(net, &mut plan);
                 }
+                if self.net.action_dim > 0 {
+                    // The log standard deviations' gradients: sums of the loss kernel's
+                    // per-sample terms, into the first chunk (the others stay zero there).
+                    let (heads, p) = (self.heads(), self.net.params());
+                    let log_std = ReduceConfig::new(
+                        m,
+                        self.net.outputs() + 1,
+                        m * heads,
+                        heads,
+                        self.net.log_std_offset(),
+                        self.chunks() * p,
+                    );
+                    plan.push(column_sums(
+                        Buf::DHeads,
+                        Buf::Parts,
+                        self.net.action_dim,
+                        a,
+                        log_std,
+                    ));
+                }
                 let t = (update * c.epochs + epoch) * c.minibatches + minibatch + 1;
                 let p = self.net.params();
                 let adam = AdamConfig {
@@ -659,7 +718,7 @@ impl Trainer {
             &self.net.critic
         };
         let m = self.minibatch();
-        let heads = self.num_actions + 1;
+        let heads = self.heads();
         let (n_in, n_out, offset) = mlp.layer(l);
         let net_offset = if net == 0 {
             0
@@ -673,7 +732,7 @@ impl Trainer {
         };
         let last = l + 1 == mlp.layers();
         let (output_buf, output, delta_buf) = if last {
-            let column = if net == 0 { 0 } else { self.num_actions };
+            let column = if net == 0 { 0 } else { self.net.outputs() };
             let view = View {
                 off: column,
                 agent: m * heads,
@@ -1034,6 +1093,11 @@ impl Trainer {
     /// The last rollout's observations, [agent][env][step][obs].
     pub fn trajectory_obs(&self) -> Result<Vec<f32>> {
         self.buffers[&Buf::TrajObs].read(&self.gpu)
+    }
+
+    /// The last rollout's actions of a Gaussian policy, [agent][env][step][action_dim].
+    pub fn trajectory_actions(&self) -> Result<Vec<f32>> {
+        self.buffers[&Buf::TrajActions].read(&self.gpu)
     }
 
     pub fn env_stats(&self) -> Result<Vec<EnvStats>> {

@@ -14,8 +14,8 @@ use crate::driver::Streams;
 use crate::env::Env;
 use crate::rng;
 
-/// Twin of `sample_categorical` in `shaders/policy.wgsl`: (action, log-prob, distance of
-/// the target from the nearest CDF boundary, relative to the total).
+/// Twin of `sample_action` in `shaders/policy_categorical.wgsl`: (action, log-prob,
+/// distance of the target from the nearest CDF boundary, relative to the total).
 pub fn sample_categorical(logits: &[f32], u: f32) -> (u32, f32, f32) {
     let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let total: f32 = logits.iter().map(|l| (l - top).exp()).sum();
@@ -38,11 +38,37 @@ pub struct Rollout {
     pub traj: Vec<TrajStep>,
     /// [agent][env][step][obs].
     pub traj_obs: Vec<f32>,
+    /// Gaussian policies' actions, [agent][env][step][action_dim].
+    pub traj_actions: Vec<f32>,
+}
+
+/// Twin of `sample_action` in `shaders/policy_gaussian.wgsl`: the action's values and
+/// log-prob.
+pub fn sample_gaussian(means: &[f32], log_std: &[f32], key: rng::Key) -> (Vec<f32>, f32) {
+    let mut log_prob = 0.0f32;
+    let action = (0..means.len())
+        .map(|k| {
+            let z = rng::normal(key, 2 * k as u32);
+            log_prob += -0.5 * z * z - log_std[k] - 0.918_938_5;
+            means[k] + log_std[k].exp() * z
+        })
+        .collect();
+    (action, log_prob)
+}
+
+/// The GPU's choices, for the twin to follow where float differences could make it choose
+/// otherwise: its records and (Gaussian policies) its actions.
+#[derive(Clone, Copy)]
+pub struct Hint<'a> {
+    pub traj: &'a [TrajStep],
+    pub actions: &'a [f32],
 }
 
 /// Twin of `policy_rollout`. Where the draw lands within `1e-4` of a CDF boundary, float
 /// differences may pick the neighbouring action; there the action in `hint` (the GPU's)
-/// is followed so the trajectories stay comparable.
+/// is followed so the trajectories stay comparable. A Gaussian policy follows the hint's
+/// actions always (its normals use log/cos), with the log-prob of its own draw's
+/// distribution.
 #[allow(clippy::too_many_arguments)]
 pub fn rollout(
     env: &dyn Env,
@@ -55,7 +81,7 @@ pub fn rollout(
     envs_per_agent: u32,
     streams: Streams,
     start: &mut Rollout,
-    hint: Option<&[TrajStep]>,
+    hint: Option<Hint>,
 ) {
     let spec = env.spec();
     let (obs_dim, state_size, params_size) =
@@ -66,6 +92,8 @@ pub fn rollout(
     let root = keys::step_root(seed);
     start.traj = vec![TrajStep::default(); batch * steps as usize];
     start.traj_obs = vec![0.0; batch * steps as usize * obs_dim];
+    let d = net.action_dim as usize;
+    start.traj_actions = vec![0.0; (batch * steps as usize * d).max(1)];
     let mut obs = vec![0.0f32; obs_dim];
     for i in 0..batch {
         let agent = i / envs_per_agent as usize;
@@ -88,16 +116,29 @@ pub fn rollout(
             let t_key = keys::step_key(root, streams.index(i as u32), step.wrapping_add(t));
             observe(&s, &mut obs);
             start.traj_obs[record * obs_dim..(record + 1) * obs_dim].copy_from_slice(&obs);
-            let (logits, value) = net.forward(w, &obs);
-            let u = rng::uniform(rng::fold(t_key, KEY_ACTION), 0);
-            let (mut action, mut log_prob, margin) = sample_categorical(&logits, u);
-            if let Some(h) = hint.filter(|_| margin < 1e-4) {
-                action = h[record].action;
-                let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let total: f32 = logits.iter().map(|l| (l - top).exp()).sum();
-                log_prob = logits[action as usize] - top - total.ln();
-            }
-            let out = env.step_bytes(rng::fold(t_key, KEY_STEP), &s, &[action], p);
+            let (outputs, value) = net.forward(w, &obs);
+            let action_key = rng::fold(t_key, KEY_ACTION);
+            let (action, words, log_prob) = if d == 0 {
+                let u = rng::uniform(action_key, 0);
+                let (mut action, mut log_prob, margin) = sample_categorical(&outputs, u);
+                if let Some(h) = hint.filter(|_| margin < 1e-4) {
+                    action = h.traj[record].action;
+                    let top = outputs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let total: f32 = outputs.iter().map(|l| (l - top).exp()).sum();
+                    log_prob = outputs[action as usize] - top - total.ln();
+                }
+                (action, vec![action], log_prob)
+            } else {
+                let log_std = &w[net.log_std_offset() as usize..][..d];
+                let (mut values, mut log_prob) = sample_gaussian(&outputs, log_std, action_key);
+                if let Some(h) = hint {
+                    values = h.actions[record * d..(record + 1) * d].to_vec();
+                    log_prob = ppo::gaussian_log_prob(&outputs, log_std, &values);
+                }
+                start.traj_actions[record * d..(record + 1) * d].copy_from_slice(&values);
+                (0, values.iter().map(|v| v.to_bits()).collect(), log_prob)
+            };
+            let out = env.step_bytes(rng::fold(t_key, KEY_STEP), &s, &words, p);
             stats.episode_return += out.reward;
             let mut final_value = 0.0;
             if out.truncated {
@@ -109,7 +150,9 @@ pub fn rollout(
                 log_prob,
                 value,
                 reward: out.reward,
-                flags: out.terminated as u32 | (out.truncated as u32) << 1,
+                flags: (out.terminated as u32 * ppo::FLAG_TERMINATED)
+                    | (out.truncated as u32 * ppo::FLAG_TRUNCATED)
+                    | (out.success as u32 * ppo::FLAG_SUCCESS),
                 final_value,
                 advantage: 0.0,
                 ret: 0.0,
@@ -199,6 +242,7 @@ pub fn learn(
     update: u32,
     traj: &mut [TrajStep],
     traj_obs: &[f32],
+    traj_actions: &[f32],
     env_stats: &[EnvStats],
     weights: &mut [f32],
     m: &mut [f32],
@@ -249,7 +293,12 @@ pub fn learn(
                     })
                     .collect();
                 let objective = (shape, row(agent));
-                let (grads, terms) = gradient(&cfg, objective, net, w, traj, traj_obs, &rows);
+                let records = Records {
+                    traj,
+                    obs: traj_obs,
+                    actions: traj_actions,
+                };
+                let (grads, terms) = gradient(&cfg, objective, net, w, records, &rows);
                 for (sum, term) in stats.iter_mut().zip(terms) {
                     *sum += term;
                 }
@@ -276,20 +325,21 @@ pub fn minibatch_loss(
     objective: Rows,
     net: &PolicyNet,
     w: &[f32],
-    traj: &[TrajStep],
-    traj_obs: &[f32],
+    records: Records,
     rows: &[usize],
 ) -> f64 {
     let mut cfg = PpoConfig::new(c, 0, c.updates);
     cfg.minibatch = rows.len() as u32;
     let obs_dim = net.actor.dims[0] as usize;
-    let moments = moments(traj, rows);
+    let moments = moments(records.traj, rows);
     rows.iter()
         .map(|&i| {
-            let (logits, value) = net.forward(w, &traj_obs[i * obs_dim..(i + 1) * obs_dim]);
-            let s = &traj[i];
+            let x = &records.obs[i * obs_dim..(i + 1) * obs_dim];
+            let (outputs, value) = net.forward(w, x);
+            let s = &records.traj[i];
             let a = advantage(&cfg, s, moments);
-            let t = ppo::sample_loss(&cfg, objective, &logits, value, s, a).terms;
+            let policy = policy_of(net, w, &outputs, records.actions, i);
+            let t = ppo::sample_loss(&cfg, objective, policy, value, s, a).terms;
             let ent_coef = objective.1[super::objective::OBJ_ENT_COEF];
             (t[0] + c.vf_coef * t[1] - ent_coef * t[2]) as f64
         })
@@ -303,13 +353,41 @@ pub fn minibatch_gradient(
     objective: Rows,
     net: &PolicyNet,
     w: &[f32],
-    traj: &[TrajStep],
-    traj_obs: &[f32],
+    records: Records,
     rows: &[usize],
 ) -> Vec<f32> {
     let mut cfg = PpoConfig::new(c, 0, c.updates);
     cfg.minibatch = rows.len() as u32;
-    gradient(&cfg, objective, net, w, traj, traj_obs, rows).0
+    gradient(&cfg, objective, net, w, records, rows).0
+}
+
+/// A rollout's records as the learner reads them: steps, observations and (Gaussian
+/// policies) actions, [agent][env][step][..].
+#[derive(Clone, Copy)]
+pub struct Records<'a> {
+    pub traj: &'a [TrajStep],
+    pub obs: &'a [f32],
+    pub actions: &'a [f32],
+}
+
+/// Sample i's policy given the actor's outputs for it.
+fn policy_of<'a>(
+    net: &PolicyNet,
+    w: &'a [f32],
+    outputs: &'a [f32],
+    actions: &'a [f32],
+    i: usize,
+) -> ppo::Policy<'a> {
+    let d = net.action_dim as usize;
+    if d == 0 {
+        ppo::Policy::Categorical { logits: outputs }
+    } else {
+        ppo::Policy::Gaussian {
+            means: outputs,
+            log_std: &w[net.log_std_offset() as usize..][..d],
+            action: &actions[i * d..(i + 1) * d],
+        }
+    }
 }
 
 /// Advantage moments (sum, sum of squares) over the minibatch `rows`.
@@ -336,29 +414,28 @@ fn gradient(
     objective: Rows,
     net: &PolicyNet,
     w: &[f32],
-    traj: &[TrajStep],
-    traj_obs: &[f32],
+    records: Records,
     rows: &[usize],
 ) -> (Vec<f32>, [f32; LOSS_TERMS as usize]) {
     let obs_dim = net.actor.dims[0] as usize;
     let critic_offset = net.critic_offset() as usize;
-    let moments = moments(traj, rows);
+    let d = net.action_dim as usize;
+    let moments = moments(records.traj, rows);
     let mut grads = vec![0.0f32; net.params() as usize];
     let mut terms = [0.0f32; LOSS_TERMS as usize];
+    // Per sample, the log standard deviations' gradient terms, summed as reduce.wgsl does.
+    let mut d_log_std: Vec<Vec<f32>> = vec![Vec::new(); d];
     for &i in rows {
-        let x = &traj_obs[i * obs_dim..(i + 1) * obs_dim];
+        let x = &records.obs[i * obs_dim..(i + 1) * obs_dim];
         let actor = activations(&net.actor, net.activation, w, x);
         let critic = activations(&net.critic, net.activation, &w[critic_offset..], x);
-        let s = &traj[i];
+        let s = &records.traj[i];
         let value = critic.last().unwrap()[0];
-        let loss = ppo::sample_loss(
-            cfg,
-            objective,
-            actor.last().unwrap(),
-            value,
-            s,
-            advantage(cfg, s, moments),
-        );
+        let policy = policy_of(net, w, actor.last().unwrap(), records.actions, i);
+        let loss = ppo::sample_loss(cfg, objective, policy, value, s, advantage(cfg, s, moments));
+        for (k, term) in loss.d_log_std.iter().enumerate() {
+            d_log_std[k].push(*term);
+        }
         for (sum, term) in terms.iter_mut().zip(loss.terms) {
             *sum += term;
         }
@@ -368,7 +445,7 @@ fn gradient(
             net.activation,
             w,
             &actor,
-            &loss.d_logits,
+            &loss.d_outputs,
             actor_grads,
         );
         let critic_w = &w[critic_offset..];
@@ -380,6 +457,10 @@ fn gradient(
             &[loss.d_value],
             critic_grads,
         );
+    }
+    let log_std = net.log_std_offset() as usize;
+    for (k, column) in d_log_std.iter().enumerate() {
+        grads[log_std + k] = crate::learn::nn::column_sum(column.iter().copied(), false);
     }
     (grads, terms)
 }

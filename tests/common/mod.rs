@@ -67,6 +67,8 @@ pub fn assert_step_parity(gpu_env: &mut VecEnv, cpu_env: &mut CpuVecEnv, steps: 
         let truncated = gpu_env.truncated().unwrap();
         assert_eq!(terminated, cpu_env.terminated, "terminated at step {t}");
         assert_eq!(truncated, cpu_env.truncated, "truncated at step {t}");
+        let success = gpu_env.success().unwrap();
+        assert_eq!(success, cpu_env.success, "success at step {t}");
         assert_eq!(gpu_env.obs().unwrap(), cpu_env.obs, "obs at step {t}");
         assert_eq!(
             gpu_env.states().unwrap(),
