@@ -35,7 +35,7 @@ fn gae(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid
         let terminated = (s.flags & FLAG_TERMINATED) != 0u;
         let truncated = (s.flags & FLAG_TRUNCATED) != 0u;
         let bootstrap = select(select(next_value, s.final_value, truncated), 0.0, terminated);
-        let delta = s.reward + gamma * bootstrap - s.value;
+        let delta = s.reward * pc.reward_scale + gamma * bootstrap - s.value;
         let carry = select(gamma * gae_lambda * next_advantage, 0.0, terminated || truncated);
         s.advantage = delta + carry;
         s.ret = s.advantage + s.value;

@@ -20,7 +20,8 @@ struct PpoConfig {
     // agents): stream (a / stream_group) * stream_block + a % stream_block.
     stream_block: u32,
     stream_group: u32,
-    _pad: vec2<u32>,
+    reward_scale: f32, // rewards times this for advantages and value targets
+    _pad: u32,
 }
 
 fn agent_stream(a: u32) -> u32 {

@@ -14,6 +14,7 @@ pub mod learn;
 pub mod meta;
 pub mod plan;
 pub mod plot;
+pub mod render;
 pub mod rng;
 pub mod shader;
 pub mod vec_env;

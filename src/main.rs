@@ -44,6 +44,9 @@ enum Command {
     MetaTrain(cli::meta::MetaTrainArgs),
     /// Compare a meta-training run's learned object with PPO on held-out tasks and lifetimes.
     MetaEval(cli::meta::MetaEvalArgs),
+    /// Draw one episode of a manipulation task (top-down and side views) as a GIF or a
+    /// PNG strip: a checkpoint's policy, the scripted policy, or random actions.
+    Render(cli::render::RenderArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Es(args) => cli::es::run(args),
         Command::MetaTrain(args) => cli::meta::train(process_start, args),
         Command::MetaEval(args) => cli::meta::eval(args),
+        Command::Render(args) => cli::render::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -77,13 +81,19 @@ fn list_envs(json: bool) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{:<26} {:>7} {:>7} {:>9}  description",
+        "{:<34} {:>7} {:>7} {:>9}  description",
         "id", "obs", "actions", "max steps"
     );
     for s in specs {
+        // Discrete: the number of actions; continuous: the vector's length, e.g. "4-dim".
+        let actions = if s.action_dim > 0 {
+            format!("{}-dim", s.action_dim)
+        } else {
+            s.num_actions.to_string()
+        };
         println!(
-            "{:<26} {:>7} {:>7} {:>9}  {}",
-            s.id, s.obs_dim, s.num_actions, s.max_steps, s.description
+            "{:<34} {:>7} {:>7} {:>9}  {}",
+            s.id, s.obs_dim, actions, s.max_steps, s.description
         );
     }
     Ok(())

@@ -159,3 +159,42 @@ fn es_config_matches() {
         ]
     );
 }
+
+#[test]
+fn manipulation_structs_match() {
+    use wgym::envs::manipulation::{Manipulation, ManipulationParams, ManipulationState, Task};
+    let m = module(&Manipulation::single(Task::Push), Driver::Step);
+    assert_layout!(
+        m,
+        "EnvParams",
+        ManipulationParams,
+        [
+            task,
+            task_set,
+            positions,
+            goal_observable,
+            max_steps,
+            obj,
+            goal
+        ]
+    );
+    assert_layout!(
+        m,
+        "EnvState",
+        ManipulationState,
+        [
+            hand,
+            closed,
+            obj,
+            joint,
+            prev_hand,
+            prev_opening,
+            prev_point,
+            prev_joint,
+            goal,
+            point_init,
+            held,
+            time
+        ]
+    );
+}

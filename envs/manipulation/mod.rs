@@ -3,6 +3,7 @@
 //! README.md; GPU side: env.wgsl; twins: world.rs (kinematics), reward.rs (rewards), and
 //! here (tasks, reset, observation).
 
+pub mod picture;
 mod reward;
 pub mod scripted;
 mod world;

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod es;
 pub mod meta;
+pub mod render;
 pub mod train;
 
 use indicatif::{ProgressBar, ProgressStyle};

@@ -29,9 +29,10 @@ pub struct EvalArgs {
     /// A run directory (holding checkpoint.bin) or a checkpoint file.
     #[arg(value_name = "RUN")]
     pub run: std::path::PathBuf,
-    /// Rollouts of `steps` steps per env to run.
-    #[arg(long, default_value_t = 4)]
-    pub rollouts: u32,
+    /// Rollouts of `steps` steps per env to run (default: enough for two of the env's
+    /// longest episodes, at least 4).
+    #[arg(long)]
+    pub rollouts: Option<u32>,
     /// Seed of the evaluation envs (differs from training's by default).
     #[arg(long, default_value_t = 1_000_003)]
     pub seed: u32,
@@ -178,14 +179,18 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     config.seed = args.seed;
     let gpu = Gpu::new()?;
     let env = wgym::make(&checkpoint.env)?;
+    let episode = env.spec().max_steps;
+    let rollouts = args
+        .rollouts
+        .unwrap_or_else(|| (2 * episode).div_ceil(config.steps).max(4));
     let mut trainer = Trainer::new(&gpu, env, checkpoint.agents, config.clone())?;
     trainer.set_weights(&bytemuck::pod_collect_to_vec(&checkpoint.snapshot.weights))?;
-    let returns = trainer.evaluate(args.rollouts)?;
+    let returns = trainer.evaluate(rollouts)?;
     println!(
         "{} after {} updates, {} rollouts of {} steps x {} envs per agent (seed {}):",
         checkpoint.env,
         checkpoint.snapshot.progress.update,
-        args.rollouts,
+        rollouts,
         config.steps,
         config.envs,
         args.seed

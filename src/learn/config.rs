@@ -53,6 +53,10 @@ pub struct TrainConfig {
     pub anneal_lr: bool,
     pub gamma: f32,
     pub gae_lambda: f32,
+    /// Rewards are multiplied by this for the advantages and value targets (Brax's
+    /// `reward_scaling`): Meta-World-style rewards of up to 10 per step make returns of
+    /// hundreds otherwise. Reported returns stay unscaled.
+    pub reward_scale: f32,
     pub clip: f32,
     /// 0: no value clipping.
     pub value_clip: f32,
@@ -85,6 +89,7 @@ impl Default for TrainConfig {
             anneal_lr: true,
             gamma: 0.99,
             gae_lambda: 0.95,
+            reward_scale: 1.0,
             clip: 0.2,
             value_clip: 0.2,
             vf_coef: 0.5,
@@ -119,6 +124,18 @@ impl TrainConfig {
                 steps: 128,
                 updates: 60,
                 lr: 1e-3,
+                ..base
+            }
+        } else if env_id.starts_with("Manipulation") {
+            // Dense Meta-World rewards of up to 10 per step: scaled, with a shorter horizon.
+            TrainConfig {
+                envs: 64,
+                steps: 64,
+                updates: 150,
+                lr: 3e-3,
+                gamma: 0.95,
+                reward_scale: 0.1,
+                ent_coef: 0.0,
                 ..base
             }
         } else {
@@ -218,6 +235,12 @@ impl TrainConfig {
             if !(v.is_finite() && v >= 0.0) {
                 return bad(name, format!("{v} must be a finite number >= 0"));
             }
+        }
+        if !(self.reward_scale.is_finite() && self.reward_scale > 0.0) {
+            return bad(
+                "reward_scale",
+                format!("{} must be a finite number > 0", self.reward_scale),
+            );
         }
         if self.network.hidden.is_empty() {
             return bad("network.hidden", "give at least one hidden layer".into());

@@ -60,7 +60,8 @@ pub struct PpoConfig {
     /// Agents sharing minibatch permutations: [`Streams`] in agents.
     pub stream_block: u32,
     pub stream_group: u32,
-    pub _pad: [u32; 2],
+    pub reward_scale: f32,
+    pub _pad: u32,
 }
 
 impl PpoConfig {
@@ -85,7 +86,8 @@ impl PpoConfig {
             log_lifetime,
             stream_block: 0,
             stream_group: 0,
-            _pad: [0; 2],
+            reward_scale: c.reward_scale,
+            _pad: 0,
         }
     }
 }
@@ -104,7 +106,13 @@ pub const SCRATCH: u32 = 4;
 pub const SCRATCH_GRAD_SUM_SQ: u32 = 2;
 
 /// Twin of `gae` for one env's steps, given the value after its last step.
-pub fn gae(gamma: f32, gae_lambda: f32, steps: &mut [TrajStep], last_value: f32) {
+pub fn gae(
+    gamma: f32,
+    gae_lambda: f32,
+    reward_scale: f32,
+    steps: &mut [TrajStep],
+    last_value: f32,
+) {
     let mut next_value = last_value;
     let mut next_advantage = 0.0f32;
     for s in steps.iter_mut().rev() {
@@ -117,7 +125,7 @@ pub fn gae(gamma: f32, gae_lambda: f32, steps: &mut [TrajStep], last_value: f32)
         } else {
             next_value
         };
-        let delta = s.reward + gamma * bootstrap - s.value;
+        let delta = s.reward * reward_scale + gamma * bootstrap - s.value;
         let carry = if terminated || truncated {
             0.0
         } else {

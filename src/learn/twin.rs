@@ -262,6 +262,7 @@ pub fn learn(
         ppo::gae(
             r[OBJ_GAMMA],
             r[OBJ_GAE_LAMBDA],
+            c.reward_scale,
             &mut traj[env * steps..(env + 1) * steps],
             stats.last_value,
         );

@@ -66,14 +66,19 @@ pub const PALETTE: [RGBColor; 4] = [
     RGBColor(148, 103, 189),
 ];
 
+/// Make the bundled font plotters' "sans-serif" (once per process).
+pub fn register_font() {
+    static FONT_ONCE: Once = Once::new();
+    FONT_ONCE.call_once(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+            .unwrap_or_else(|_| panic!("the bundled font parses"));
+    });
+}
+
 impl Figure {
     /// Write to `path`: PNG if it ends in `.png`, else SVG. Atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
-        static FONT_ONCE: Once = Once::new();
-        FONT_ONCE.call_once(|| {
-            plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-                .unwrap_or_else(|_| panic!("the bundled font parses"));
-        });
+        register_font();
         let fail = |e: String| Error::invalid(format!("plot {}", path.display()), e);
         if path.extension().is_some_and(|e| e == "png") {
             let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];

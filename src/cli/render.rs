@@ -1,0 +1,204 @@
+//! `wgym render`: one episode of a manipulation task as an animated GIF or a PNG strip,
+//! driven by a checkpoint's policy (its mean action), the task's scripted policy, or
+//! random actions.
+
+use std::path::PathBuf;
+
+use glam::Vec3;
+use wgym::envs::manipulation::{picture, scripted, ManipulationState};
+use wgym::learn::checkpoint::Checkpoint;
+use wgym::learn::run::CHECKPOINT;
+use wgym::learn::PolicyNet;
+use wgym::render::Policy;
+use wgym::{rng, Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyKind {
+    /// The task's scripted policy (envs/manipulation/scripted.rs).
+    Scripted,
+    /// Uniform random actions.
+    Random,
+}
+
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    /// A Manipulation-* env id (default: the checkpoint's env).
+    #[arg(long, value_name = "ID")]
+    pub env: Option<String>,
+    /// A run directory (holding checkpoint.bin) or checkpoint file whose policy acts.
+    #[arg(long, value_name = "RUN")]
+    pub checkpoint: Option<PathBuf>,
+    /// The checkpoint's agent to show.
+    #[arg(long, default_value_t = 0)]
+    pub agent: u32,
+    /// Without a checkpoint: who acts.
+    #[arg(long, value_enum, default_value_t = PolicyKind::Scripted)]
+    pub policy: PolicyKind,
+    /// Output: .gif (animation) or .png (a strip of --frames frames).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Seed of the task draw and the episode.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u32,
+    /// Steps at most (the episode ends at the env's limit anyway).
+    #[arg(long, default_value_t = 500)]
+    pub steps: u32,
+    /// GIF: draw every this many steps.
+    #[arg(long, default_value_t = 2)]
+    pub every: usize,
+    /// PNG strip: frames spread over the episode.
+    #[arg(long, default_value_t = 8)]
+    pub frames: usize,
+}
+
+/// A policy network from a checkpoint, acting with its mean action (Gaussian) or its
+/// most likely action (categorical).
+fn checkpoint_policy(path: &std::path::Path, env_id: &str, agent: u32) -> Result<Box<Policy>> {
+    let path = if path.is_dir() {
+        path.join(CHECKPOINT)
+    } else {
+        path.to_path_buf()
+    };
+    let checkpoint = Checkpoint::load(&path)?;
+    if checkpoint.env != env_id {
+        return Err(Error::invalid(
+            "--env",
+            format!(
+                "{} was trained on {}, not {env_id}",
+                path.display(),
+                checkpoint.env
+            ),
+        ));
+    }
+    if agent >= checkpoint.agents {
+        return Err(Error::invalid(
+            "--agent",
+            format!(
+                "{agent}: the checkpoint holds agents 0..{}",
+                checkpoint.agents
+            ),
+        ));
+    }
+    let spec = wgym::make(env_id)?.spec();
+    let net = checkpoint.config.network.clone();
+    let net = PolicyNet::for_spec(&spec, &net.hidden, net.activation)?;
+    let p = net.params() as usize;
+    let all: Vec<f32> = bytemuck::pod_collect_to_vec(&checkpoint.snapshot.weights);
+    let weights = all[agent as usize * p..(agent as usize + 1) * p].to_vec();
+    Ok(Box::new(move |obs: &[f32]| {
+        let (outputs, _) = net.forward(&weights, obs);
+        if net.action_dim > 0 {
+            outputs
+                .iter()
+                .map(|m| m.clamp(-1.0, 1.0).to_bits())
+                .collect()
+        } else {
+            let best = (0..outputs.len())
+                .max_by(|&a, &b| outputs[a].total_cmp(&outputs[b]))
+                .unwrap_or(0);
+            vec![best as u32]
+        }
+    }))
+}
+
+pub fn run(args: RenderArgs) -> Result<()> {
+    let env_id = match (&args.env, &args.checkpoint) {
+        (Some(id), _) => id.clone(),
+        (None, Some(run)) => {
+            let path = if run.is_dir() {
+                run.join(CHECKPOINT)
+            } else {
+                run.clone()
+            };
+            Checkpoint::load(&path)?.env
+        }
+        (None, None) => {
+            return Err(Error::invalid(
+                "arguments",
+                "give --env ID and/or --checkpoint RUN",
+            ))
+        }
+    };
+    let task = env_id
+        .strip_prefix("Manipulation-")
+        .and_then(|name| {
+            wgym::envs::manipulation::TASKS
+                .into_iter()
+                .find(|t| t.name() == name)
+        })
+        .ok_or_else(|| {
+            Error::invalid(
+                "--env",
+                format!(
+                    "{env_id}: render draws the single-task Manipulation-* envs (see `wgym envs`)"
+                ),
+            )
+        })?;
+    let env = wgym::make(&env_id)?;
+    let mut policy: Box<Policy> = match (&args.checkpoint, args.policy) {
+        (Some(run), _) => checkpoint_policy(run, &env_id, args.agent)?,
+        (None, PolicyKind::Scripted) => Box::new(move |obs: &[f32]| {
+            scripted::action(task, obs)
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        }),
+        (None, PolicyKind::Random) => {
+            let key = rng::key(args.seed ^ 0x5eed);
+            let mut t = 0u32;
+            Box::new(move |_: &[f32]| {
+                t += 1;
+                (0..4)
+                    .map(|k| (2.0 * rng::uniform(rng::fold(key, t), k) - 1.0).to_bits())
+                    .collect()
+            })
+        }
+    };
+    let (_, frames) = wgym::render::record(
+        env.as_ref(),
+        &env.default_params_bytes(),
+        args.seed,
+        args.steps,
+        policy.as_mut(),
+    );
+    let states: Vec<ManipulationState> = frames
+        .iter()
+        .map(|f| bytemuck::pod_read_unaligned(&f.state))
+        .collect();
+    let trail: Vec<Vec3> = states
+        .iter()
+        .map(|s| Vec3::from(s.hand) - wgym::envs::manipulation::TCP_OFFSET)
+        .collect();
+    let draw = |area: &plotters::drawing::DrawingArea<
+        plotters::backend::BitMapBackend<'_>,
+        plotters::coord::Shift,
+    >,
+                k: usize| {
+        let info = picture::FrameInfo {
+            step: frames[k].step,
+            reward: frames[k].reward,
+            success: frames[k].success,
+            trail: &trail[..=k],
+        };
+        picture::draw(area, task, &states[k], &info)
+    };
+    wgym::render::write(
+        &args.out,
+        frames.len(),
+        (640, 340),
+        args.every,
+        args.frames,
+        40,
+        &draw,
+    )?;
+    let successes = frames.iter().filter(|f| f.success).count();
+    let first = frames.iter().find(|f| f.success).map(|f| f.step);
+    println!(
+        "{env_id}: {} steps, return {:.1}, {successes} successful steps (first at {}); wrote {}",
+        frames.len() - 1,
+        frames.iter().map(|f| f.reward).sum::<f32>(),
+        first.map_or("-".to_string(), |s| s.to_string()),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! `wgym render`: the pictures a person looks at (GIF and PNG strip) from the scripted
+//! policy and from a trained checkpoint, and a clear error for every bad input.
+
+mod common;
+
+use common::{stderr, wgym};
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    common::scratch("render", name)
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = wgym(args);
+    assert!(out.status.success(), "wgym {args:?}: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Pixels of `colour` in an image.
+fn count(image: &image::RgbImage, colour: [u8; 3]) -> usize {
+    image.pixels().filter(|p| p.0 == colour).count()
+}
+
+#[test]
+fn scripted_episodes_render_as_png_strips_and_gifs() {
+    let dir = scratch("scripted");
+    let png = dir.join("reach.png");
+    let said = ok(&[
+        "render",
+        "--env",
+        "Manipulation-reach",
+        "--out",
+        png.to_str().unwrap(),
+        "--frames",
+        "6",
+        "--steps",
+        "120",
+    ]);
+    assert!(said.contains("120 steps"), "{said}");
+    let strip = image::open(&png).unwrap().to_rgb8();
+    // Two rows of up to four 640x340 frames.
+    assert_eq!(strip.dimensions(), (4 * 640, 2 * 340));
+    // The hand (red), the goal (green) and the success tint of the solved frames.
+    assert!(count(&strip, [214, 39, 40]) > 500, "no hand drawn");
+    assert!(count(&strip, [44, 160, 44]) > 200, "no goal drawn");
+    assert!(count(&strip, [232, 248, 232]) > 100_000, "no solved frame");
+
+    let gif = dir.join("door.gif");
+    ok(&[
+        "render",
+        "--env",
+        "Manipulation-door-open",
+        "--out",
+        gif.to_str().unwrap(),
+        "--steps",
+        "40",
+        "--every",
+        "10",
+    ]);
+    let file = std::fs::File::open(&gif).unwrap();
+    let decoder = image::codecs::gif::GifDecoder::new(file).unwrap();
+    let frames = image::AnimationDecoder::into_frames(decoder)
+        .collect_frames()
+        .unwrap();
+    // Steps 0, 10, 20, 30 and the last (40).
+    assert_eq!(frames.len(), 5);
+    assert_eq!(frames[0].buffer().dimensions(), (640, 340));
+}
+
+#[test]
+fn a_trained_checkpoint_renders_its_policy() {
+    let dir = scratch("checkpoint");
+    let run = dir.join("run");
+    let config = dir.join("small.toml");
+    std::fs::write(
+        &config,
+        "envs = 8\nsteps = 32\nupdates = 2\nminibatches = 2\nepochs = 1\n[network]\nhidden = [16]\n",
+    )
+    .unwrap();
+    ok(&[
+        "train",
+        "--env",
+        "Manipulation-push",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let png = dir.join("policy.png");
+    let said = ok(&[
+        "render",
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap(),
+        "--steps",
+        "30",
+        "--frames",
+        "2",
+    ]);
+    assert!(said.starts_with("Manipulation-push: 30 steps"), "{said}");
+    assert_eq!(
+        image::open(&png).unwrap().to_rgb8().dimensions(),
+        (2 * 640, 340)
+    );
+    // The checkpoint's env is checked against --env, and --agent against its agents.
+    for (args, expected) in [
+        (
+            vec!["--env", "Manipulation-reach"],
+            "was trained on Manipulation-push",
+        ),
+        (vec!["--agent", "3"], "agents 0..1"),
+    ] {
+        let mut all = vec!["render", "--checkpoint", run.to_str().unwrap()];
+        all.extend(args);
+        all.extend(["--out", png.to_str().unwrap()]);
+        let out = wgym(&all);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn bad_render_requests_are_clear_errors() {
+    let dir = scratch("bad");
+    let out_png = dir.join("x.png");
+    let png = out_png.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["render", "--out", png], "--env ID and/or --checkpoint"),
+        (
+            &["render", "--env", "FourRooms-misc", "--out", png],
+            "single-task Manipulation-*",
+        ),
+        (
+            &["render", "--env", "Manipulation-mt10", "--out", png],
+            "single-task Manipulation-*",
+        ),
+        (
+            &["render", "--env", "Manipulation-reach", "--out", "x.bmp"],
+            "write a .gif",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = wgym(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(!out_png.exists());
+}
