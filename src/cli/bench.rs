@@ -189,7 +189,7 @@ pub fn run(process_start: Instant, args: BenchArgs) -> Result<()> {
 fn print_row(r: &BenchResult, header: bool) {
     if header {
         println!(
-            "{:<26} {:<8} {:>8} {:>6} {:>14} {:>14} {:>9} {:>10}",
+            "{:<34} {:<8} {:>8} {:>6} {:>14} {:>14} {:>9} {:>10}",
             "env", "mode", "batch", "steps", "env-steps/s", "CPU twin", "speedup", "memory"
         );
     }
@@ -197,7 +197,7 @@ fn print_row(r: &BenchResult, header: bool) {
         .memory_gb_per_s
         .map_or(String::new(), |g| format!("{g:.1} GB/s"));
     println!(
-        "{:<26} {:<8} {:>8} {:>6} {:>14} {:>14} {:>8.1}x {:>10}",
+        "{:<34} {:<8} {:>8} {:>6} {:>14} {:>14} {:>8.1}x {:>10}",
         r.env,
         r.mode.to_string(),
         r.batch,
