@@ -20,6 +20,8 @@ struct EnvStats {
     episode_return: f32, // of the running episode
     return_sum: f32,     // of the episodes finished in the last rollout
     episodes: f32,
+    successes: f32,      // of those, the episodes with a successful step (FLAG_SUCCESS)
     last_value: f32,     // value of the observation after the last step
+    episode_success: f32, // 1 once the running episode has had a successful step
 }
 

@@ -207,7 +207,13 @@ fn check_update_with(
             );
         }
         assert_eq!(g.episodes, t[7]);
-        let per_step = t[8] / c.samples() as f32;
+        let rate = t[8] / t[7];
+        assert!(
+            g.success_rate == rate || (g.success_rate.is_nan() && rate.is_nan()),
+            "{env_id}: agent {agent} success rate: GPU {} vs twin {rate}",
+            g.success_rate
+        );
+        let per_step = t[9] / c.samples() as f32;
         assert!(
             close(g.reward_per_step, per_step, 1e-5),
             "{env_id}: agent {agent} reward per step: GPU {} vs twin {per_step}",

@@ -94,13 +94,19 @@ fn ppo_finds_the_goal_in_four_rooms_far_more_often_than_random_play() {
 }
 
 /// Fraction of envs with a successful step (`FLAG_SUCCESS`) in the rollouts of the last
-/// `window` updates (a window of at least one 500-step episode).
-fn success_coverage(env: &str, c: &TrainConfig, window: u32) -> f32 {
+/// `window` updates (a window of at least one 500-step episode), and the trainer's success
+/// rate of the last episodes it saw finish.
+fn success_coverage(env: &str, c: &TrainConfig, window: u32) -> (f32, f32) {
     use wgym::learn::ppo::FLAG_SUCCESS;
     let mut trainer = Trainer::new(&gpu(), make(env).unwrap(), 1, c.clone()).unwrap();
     let mut seen = vec![false; c.envs as usize];
+    let mut rate = f32::NAN;
     for u in 0..c.updates {
         trainer.update().unwrap();
+        let stats = trainer.stats().unwrap()[0];
+        if stats.episodes > 0.0 {
+            rate = stats.success_rate;
+        }
         if u + window >= c.updates {
             let traj = trainer.trajectory().unwrap();
             for (e, steps) in traj.chunks(c.steps as usize).enumerate() {
@@ -108,7 +114,10 @@ fn success_coverage(env: &str, c: &TrainConfig, window: u32) -> f32 {
             }
         }
     }
-    seen.iter().filter(|&&s| s).count() as f32 / c.envs as f32
+    (
+        seen.iter().filter(|&&s| s).count() as f32 / c.envs as f32,
+        rate,
+    )
 }
 
 /// Continuous-action PPO (a diagonal Gaussian policy) on the kinematic Meta-World-style
@@ -118,14 +127,21 @@ fn check_manipulation_learns(env: &str, updates: u32, trained_at_least: f32) {
     let window = 512u32.div_ceil(64);
     let mut c = TrainConfig::for_env(env);
     c.updates = updates;
-    let trained = success_coverage(env, &c, window);
+    let (trained, rate) = success_coverage(env, &c, window);
     c.lr = 0.0;
     c.updates = window;
-    let random = success_coverage(env, &c, window);
-    eprintln!("{env}: envs with a success in the last {window} updates: trained {trained}, random {random}");
+    let (random, _) = success_coverage(env, &c, window);
+    eprintln!(
+        "{env}: envs with a success in the last {window} updates: trained {trained}, random \
+         {random}; the trainer's success rate of the last episodes: {rate}"
+    );
     assert!(
         trained >= trained_at_least && random <= trained / 4.0,
         "{env}: envs with a success in the last {window} updates: trained {trained}, random {random}"
+    );
+    assert!(
+        rate >= trained_at_least / 2.0,
+        "{env}: the trainer's success rate of the last finished episodes is {rate}"
     );
 }
 

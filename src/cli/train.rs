@@ -135,8 +135,14 @@ fn drive(
             let done = (row.update - first) as f64 * run.trainer.steps_per_update() as f64;
             let rate = done / started.elapsed().as_secs_f64();
             let (mean, _, min, max) = row.return_spread();
+            // Envs that report success show its rate once there is some.
+            let success = if row.successes > 0.0 {
+                format!("  success {:.0}%", 100.0 * row.success_rate())
+            } else {
+                String::new()
+            };
             bar.set_message(format!(
-                "{}  return {mean:.3} [{min:.3}, {max:.3}]",
+                "{}  return {mean:.3} [{min:.3}, {max:.3}]{success}",
                 bench::format_per_second(rate, "env-steps")
             ));
         }
@@ -195,13 +201,18 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         config.envs,
         args.seed
     );
-    println!("agent  mean return  episodes");
-    for (agent, (mean, episodes)) in returns.iter().enumerate() {
-        println!("{agent:>5}  {mean:>11.4}  {episodes:>8}");
+    println!("agent  mean return  episodes  success");
+    for (agent, e) in returns.iter().enumerate() {
+        println!(
+            "{agent:>5}  {:>11.4}  {:>8}  {:>6.1}%",
+            e.mean_return,
+            e.episodes,
+            100.0 * e.success_rate
+        );
     }
     let finite: Vec<f32> = returns
         .iter()
-        .map(|r| r.0)
+        .map(|r| r.mean_return)
         .filter(|r| r.is_finite())
         .collect();
     if !finite.is_empty() {

@@ -37,8 +37,15 @@ pub struct EnvStats {
     pub episode_return: f32,
     pub return_sum: f32,
     pub episodes: f32,
+    /// Episodes finished in the last rollout with a successful step.
+    pub successes: f32,
     pub last_value: f32,
+    /// 1 once the running episode has had a successful step.
+    pub episode_success: f32,
 }
+
+/// Floats per env of [`EnvStats`].
+pub const ENV_STATS: u32 = 6;
 
 /// Twin of WGSL `PpoConfig`.
 #[repr(C)]

@@ -21,6 +21,9 @@ pub struct LogRow {
     /// Mean episode return per agent (agents that finished no episode are left out).
     pub agent_returns: Vec<f32>,
     pub episodes: f32,
+    /// Of those, the episodes with a successful step.
+    #[serde(default)]
+    pub successes: f32,
     pub policy_loss: f32,
     pub value_loss: f32,
     pub entropy: f32,
@@ -43,6 +46,11 @@ impl LogRow {
                 .filter(|r| r.is_finite())
                 .collect(),
             episodes: stats.iter().map(|s| s.episodes).sum(),
+            successes: stats
+                .iter()
+                .filter(|s| s.episodes > 0.0)
+                .map(|s| s.success_rate * s.episodes)
+                .sum(),
             policy_loss: mean(|s| s.policy_loss),
             value_loss: mean(|s| s.value_loss),
             entropy: mean(|s| s.entropy),
@@ -50,6 +58,11 @@ impl LogRow {
             clip_frac: mean(|s| s.clip_frac),
             grad_norm: mean(|s| s.grad_norm),
         }
+    }
+
+    /// Fraction of the finished episodes with a successful step (NaN if none finished).
+    pub fn success_rate(&self) -> f32 {
+        self.successes / self.episodes
     }
 
     /// (mean, std, min, max) of the agents' mean returns; NaN when none finished.
@@ -70,17 +83,18 @@ impl LogRow {
 pub fn write_csv(path: &Path, rows: &[LogRow]) -> Result<()> {
     let mut text = String::from(
         "update,env_steps,seconds,return_mean,return_std,return_min,return_max,agents_with_episodes,\
-         episodes,policy_loss,value_loss,entropy,approx_kl,clip_frac,grad_norm\n",
+         episodes,success_rate,policy_loss,value_loss,entropy,approx_kl,clip_frac,grad_norm\n",
     );
     for r in rows {
         let (mean, std, min, max) = r.return_spread();
         text.push_str(&format!(
-            "{},{},{:.3},{mean},{std},{min},{max},{},{},{},{},{},{},{},{}\n",
+            "{},{},{:.3},{mean},{std},{min},{max},{},{},{},{},{},{},{},{},{}\n",
             r.update,
             r.env_steps,
             r.seconds,
             r.agent_returns.len(),
             r.episodes,
+            r.success_rate(),
             r.policy_loss,
             r.value_loss,
             r.entropy,

@@ -15,7 +15,8 @@ use super::net::{Activation, PolicyNet};
 use super::nn::{Epilogue, MatmulConfig, ReduceConfig, View};
 use super::objective::Objective;
 use super::ppo::{
-    EnvStats, PpoConfig, TrajStep, LOSS_TERMS, SCRATCH, SCRATCH_GRAD_SUM_SQ, TERMS, TERM_ADV,
+    EnvStats, PpoConfig, TrajStep, ENV_STATS, LOSS_TERMS, SCRATCH, SCRATCH_GRAD_SUM_SQ, TERMS,
+    TERM_ADV,
 };
 use crate::buffer::GpuBuffer;
 use crate::driver::{self, Driver, DriverConfig, Streams};
@@ -53,12 +54,13 @@ const LOSS_GAUSSIAN_WGSL: (&str, &str) = (
 );
 
 /// Floats of statistics per agent: the loss terms (summed over minibatches), the gradient
-/// norm (summed), the returns of finished episodes (summed), their count, and the sum of
-/// the rollout's rewards.
-pub const STATS: u32 = 9;
+/// norm (summed), the returns of finished episodes (summed), their count, how many of them
+/// had a successful step, and the sum of the rollout's rewards.
+pub const STATS: u32 = 10;
 /// Where the sum of the last rollout's rewards is in an agent's statistics.
-pub const STAT_REWARD_SUM: u32 = 8;
+pub const STAT_REWARD_SUM: u32 = 9;
 const STAT_GRAD_NORM: u32 = 5;
+/// The returns' sum, then the episode count and the successful episodes (EnvStats order).
 const STAT_RETURN_SUM: u32 = 6;
 
 /// Samples per chunk of a weight gradient: enough parallel sums for a GPU when one agent
@@ -82,8 +84,20 @@ pub struct AgentStats {
     /// Mean return of the episodes finished in the update's rollout (NaN if none).
     pub mean_return: f32,
     pub episodes: f32,
+    /// Fraction of those episodes with a successful step (`StepOut::success`; NaN if none
+    /// finished).
+    pub success_rate: f32,
     /// Mean reward per env-step of the update's rollout.
     pub reward_per_step: f32,
+}
+
+/// A policy's episodes without learning ([`Trainer::evaluate`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// NaN if no episode finished.
+    pub mean_return: f32,
+    pub episodes: f32,
+    pub success_rate: f32,
 }
 
 /// Tasks to draw at the start of a lifetime (`VecEnv::sample_tasks`).
@@ -404,7 +418,11 @@ impl Trainer {
                 a * p * self.chunks() as usize,
                 "the gradient chunks",
             ),
-            (Buf::EnvStats, a * e * 4, "the env statistics"),
+            (
+                Buf::EnvStats,
+                a * e * ENV_STATS as usize,
+                "the env statistics",
+            ),
             (Buf::Traj, a * n * 8, "the trajectories"),
             (
                 Buf::TrajObs,
@@ -610,10 +628,10 @@ impl Trainer {
                 &rollout_cfg,
             ));
         }
-        // Returns and episode counts of the rollout into the agent statistics, and the sum
-        // of its rewards (TrajStep's fourth float).
-        let returns = ReduceConfig::new(e, 1, e * 4, 4, STAT_RETURN_SUM, STATS);
-        plan.push(column_sums(Buf::EnvStats, Buf::AgentStats, 2, a, returns));
+        // Returns, episode and success counts of the rollout into the agent statistics, and
+        // the sum of its rewards (TrajStep's fourth float).
+        let returns = ReduceConfig::new(e, 1, e * ENV_STATS, ENV_STATS, STAT_RETURN_SUM, STATS);
+        plan.push(column_sums(Buf::EnvStats, Buf::AgentStats, 3, a, returns));
         let n = c.samples();
         let rewards = ReduceConfig::new(n, 3, n * 8, 8, STAT_REWARD_SUM, STATS);
         plan.push(column_sums(Buf::Traj, Buf::AgentStats, 1, a, rewards));
@@ -962,18 +980,27 @@ impl Trainer {
     }
 
     /// Run the current policies for `rollouts` rollouts of `steps` steps without
-    /// learning; per agent, the mean return of the episodes finished and their count.
-    pub fn evaluate(&mut self, rollouts: u32) -> Result<Vec<(f32, f32)>> {
-        let mut totals = vec![(0.0f32, 0.0f32); self.agents as usize];
+    /// learning; per agent, the episodes finished: their mean return, count and the
+    /// fraction with a successful step.
+    pub fn evaluate(&mut self, rollouts: u32) -> Result<Vec<Evaluation>> {
+        let mut totals = vec![[0.0f32; 3]; self.agents as usize];
         for _ in 0..rollouts {
             self.rollout_only()?;
             let raw = self.buffers[&Buf::AgentStats].read(&self.gpu)?;
             for (t, s) in totals.iter_mut().zip(raw.chunks(STATS as usize)) {
-                t.0 += s[STAT_RETURN_SUM as usize];
-                t.1 += s[STAT_RETURN_SUM as usize + 1];
+                for (k, sum) in t.iter_mut().enumerate() {
+                    *sum += s[STAT_RETURN_SUM as usize + k];
+                }
             }
         }
-        Ok(totals.into_iter().map(|(sum, n)| (sum / n, n)).collect())
+        Ok(totals
+            .into_iter()
+            .map(|[sum, episodes, successes]| Evaluation {
+                mean_return: sum / episodes,
+                episodes,
+                success_rate: successes / episodes,
+            })
+            .collect())
     }
 
     /// Bytes [`Trainer::stats`] reads back: the whole host-device traffic of an update.
@@ -1015,6 +1042,7 @@ impl Trainer {
                 return Err(diverged(names[k]));
             }
             let episodes = s[STAT_RETURN_SUM as usize + 1];
+            let successes = s[STAT_RETURN_SUM as usize + 2];
             stats.push(AgentStats {
                 policy_loss: s[0] / samples,
                 value_loss: s[1] / samples,
@@ -1024,6 +1052,7 @@ impl Trainer {
                 grad_norm: s[STAT_GRAD_NORM as usize] / minibatch_steps,
                 mean_return: s[STAT_RETURN_SUM as usize] / episodes,
                 episodes,
+                success_rate: successes / episodes,
                 reward_per_step: s[STAT_REWARD_SUM as usize] / c.samples() as f32,
             });
         }

@@ -107,6 +107,7 @@ pub fn rollout(
         let stats = &mut start.env_stats[i];
         stats.return_sum = 0.0;
         stats.episodes = 0.0;
+        stats.successes = 0.0;
         let observe = |s: &[u8], obs: &mut [f32]| {
             obs.fill(0.0);
             env.observe_bytes(s, p, obs);
@@ -140,6 +141,9 @@ pub fn rollout(
             };
             let out = env.step_bytes(rng::fold(t_key, KEY_STEP), &s, &words, p);
             stats.episode_return += out.reward;
+            if out.success {
+                stats.episode_success = 1.0;
+            }
             let mut final_value = 0.0;
             if out.truncated {
                 observe(&out.state, &mut obs);
@@ -161,7 +165,9 @@ pub fn rollout(
             if out.terminated || out.truncated {
                 stats.return_sum += stats.episode_return;
                 stats.episodes += 1.0;
+                stats.successes += stats.episode_success;
                 stats.episode_return = 0.0;
+                stats.episode_success = 0.0;
                 s = env.reset_bytes(rng::fold(t_key, KEY_RESET), p);
             }
         }
@@ -313,8 +319,9 @@ pub fn learn(
         let envs = &env_stats[agent * c.envs as usize..(agent + 1) * c.envs as usize];
         stats[6] = envs.iter().map(|e| e.return_sum).sum();
         stats[7] = envs.iter().map(|e| e.episodes).sum();
+        stats[8] = envs.iter().map(|e| e.successes).sum();
         let records = &traj[agent * samples..(agent + 1) * samples];
-        stats[8] = crate::learn::nn::column_sum(records.iter().map(|s| s.reward), false);
+        stats[9] = crate::learn::nn::column_sum(records.iter().map(|s| s.reward), false);
     }
     out
 }
