@@ -18,8 +18,8 @@ struct AdamConfig {
     scratch_stride: u32,  // floats per agent in scratch
     sum_sq_slot: u32,     // where reduce.wgsl left the gradient's sum of squares
     objective_stride: u32, // floats per agent in objective
-    _pad1: u32,
-    _pad2: u32,
+    sgd: u32,             // 1: plain gradient steps
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> ac: AdamConfig;
@@ -81,7 +81,8 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     adam_m[i] = m;
     adam_v[i] = v;
     let lr = ac.lr_scale * objective[agent * ac.objective_stride];
-    let w = weights[i] - lr * (m / ac.bias1) / (sqrt(v / ac.bias2) + ac.eps);
+    let step = select(lr * (m / ac.bias1) / (sqrt(v / ac.bias2) + ac.eps), lr * g, ac.sgd == 1u);
+    let w = weights[i] - step;
     weights[i] = w;
     if !is_finite(w) {
         atomicOr(&flags[agent], FLAG_WEIGHTS);

@@ -9,6 +9,9 @@ const OBJ_GAMMA: u32 = 1u;
 const OBJ_GAE_LAMBDA: u32 = 2u;
 const OBJ_CLIP: u32 = 3u;
 const OBJ_ENT_COEF: u32 = 4u;
+// The meta-gradient's validation objective: its fixed discount and GAE lambda.
+const OBJ_REF_GAMMA: u32 = 5u;
+const OBJ_REF_GAE_LAMBDA: u32 = 6u;
 const HYPER: u32 = 8u;
 const DRIFT_FEATURES: u32 = 8u;
 const DRIFT_INPUTS: u32 = 24u;

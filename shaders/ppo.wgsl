@@ -17,6 +17,7 @@
 @group(0) @binding(10) var<storage, read_write> objective: array<f32>; // [agent][OBJECTIVE_STRIDE]
 @group(0) @binding(11) var<storage, read_write> traj_actions: array<f32>; // Gaussian: [agent][sample][ACTOR_OUTPUTS]
 @group(0) @binding(12) var<storage, read_write> weights: array<f32>;      // [agent][NET_PARAMS]
+@group(0) @binding(13) var<storage, read_write> tangents: array<f32>;     // [agent][sample][2]
 
 override WG: u32 = 64u;
 
@@ -25,8 +26,10 @@ override WG: u32 = 64u;
 @compute @workgroup_size(WG)
 fn gae(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     let env = wid.y * pc.envs + min(gid.x, pc.envs - 1u);
-    let gamma = hyper(wid.y, OBJ_GAMMA);
-    let gae_lambda = hyper(wid.y, OBJ_GAE_LAMBDA);
+    // The meta-gradient's validation objective uses the fixed reference values.
+    let reference = pc.meta_term == META_VALIDATION;
+    let gamma = hyper(wid.y, select(OBJ_GAMMA, OBJ_REF_GAMMA, reference));
+    let gae_lambda = hyper(wid.y, select(OBJ_GAE_LAMBDA, OBJ_REF_GAE_LAMBDA, reference));
     var next_value = env_stats[env].last_value;
     var next_advantage = 0.0;
     for (var t = pc.steps; t > 0u; t--) {
@@ -89,6 +92,14 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) 
     let advantage = traj[source].advantage;
     terms[row * TERMS + TERM_ADV] = advantage;
     terms[row * TERMS + TERM_ADV + 1u] = advantage * advantage;
+    if pc.meta_term >= META_GAMMA {
+        // The sums the advantage normalisation's tangents need (meta_gradient_loss.wgsl).
+        for (var k = 0u; k < 2u; k++) {
+            let tangent = tangents[source * 2u + k];
+            terms[row * TERMS + 2u * k] = tangent;
+            terms[row * TERMS + 2u * k + 1u] = advantage * tangent;
+        }
+    }
 }
 
 // The loss of sample r and its gradient with respect to the heads; its terms for the

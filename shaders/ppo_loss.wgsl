@@ -21,7 +21,7 @@ struct PpoConfig {
     stream_block: u32,
     stream_group: u32,
     reward_scale: f32, // rewards times this for advantages and value targets
-    _pad: u32,
+    meta_term: u32,    // META_*: which meta-gradient quantity this dispatch is for
 }
 
 fn agent_stream(a: u32) -> u32 {
@@ -38,7 +38,9 @@ const HEADS: u32 = ACTOR_OUTPUTS + 1u + GAUSSIAN * ACTOR_OUTPUTS;
 // and its square summed into the minibatch moments.
 const TERMS: u32 = 8u;
 const TERM_ADV: u32 = 6u;
-const SCRATCH: u32 = 4u;
+// scratch per agent: advantage moments, gradient sum of squares, (unused), then the
+// meta-gradient's tangent sums (meta_gradient_loss.wgsl).
+const SCRATCH: u32 = 8u;
 const LOSS_TERMS: u32 = 5u;
 
 // The advantage, normalised with the minibatch's moments (sum, sum of squares) if asked.

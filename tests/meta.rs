@@ -6,7 +6,7 @@ mod common;
 use common::gpu;
 use wgym::meta::eval::{self, EvalSettings};
 use wgym::meta::layout;
-use wgym::meta::{Learn, MetaConfig, MetaRun, MetaTrainer};
+use wgym::meta::{Learn, MetaConfig, MetaRun, MetaTrainer, Method};
 
 /// A few seconds of meta-training on the CPU adapter.
 fn tiny(learn: Learn) -> MetaConfig {
@@ -51,7 +51,7 @@ fn objective_rows_and_fitness_match_the_twins() {
         let trainer = meta.trainer();
         let uniform = meta.layout().uniform(&c, trainer.config().samples());
         let base = c.objective().row(trainer.config());
-        let population = meta.es().population().unwrap();
+        let population = meta.es().unwrap().population().unwrap();
         let rows = layout::expand(&uniform, &population, &base);
         close(
             &format!("{learn:?}: objective rows"),
@@ -60,7 +60,11 @@ fn objective_rows_and_fitness_match_the_twins() {
             1e-6,
         );
         let (fitness, _) = layout::fitness(&uniform, &trainer.raw_stats().unwrap());
-        assert_eq!(meta.es().fitness().unwrap(), fitness, "{learn:?}: fitness");
+        assert_eq!(
+            meta.es().unwrap().fitness().unwrap(),
+            fitness,
+            "{learn:?}: fitness"
+        );
     }
 }
 
@@ -165,6 +169,23 @@ fn bad_meta_configs_are_errors() {
         ),
         (Box::new(|c| c.inner.envs = 0), "envs"),
         (Box::new(|c| c.es.sigma_init = -1.0), "sigma_init"),
+        (
+            Box::new(|c| c.inner.meta_gradient = Some(Default::default())),
+            "method = \"meta-grad\"",
+        ),
+        // Drift is base's `learn`: its one-step meta-gradient is 0.
+        (
+            Box::new(|c| c.method = Method::MetaGrad),
+            "meta-gradient is 0",
+        ),
+        (
+            Box::new(|c| {
+                c.method = Method::MetaGrad;
+                c.learn = Learn::Hyperparameters;
+                c.agents = 0;
+            }),
+            "agents",
+        ),
     ];
     for (change, expected) in cases {
         let mut c = base.clone();

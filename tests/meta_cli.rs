@@ -127,6 +127,82 @@ fn meta_train_resumes_to_the_same_search() {
     );
 }
 
+/// `--method meta-grad`: the same files and held-out comparison, the tuned hyperparameters
+/// in the log, and a resumed run equal to one in one go.
+#[test]
+fn meta_gradient_meta_training_writes_its_files_and_resumes() {
+    let dir = scratch("meta-grad");
+    let path = dir.join("tiny-mg.toml");
+    std::fs::write(
+        &path,
+        "env = \"BernoulliBandit-5arm\"\nlearn = \"hyperparameters\"\ngenerations = 4\n\
+         lifetime = [2, 3]\ncheckpoint_every = 2\nagents = 4\n\
+         [inner]\nenvs = 4\nsteps = 16\nepochs = 2\n",
+    )
+    .unwrap();
+    let cfg = path.to_str().unwrap();
+    let (whole, split) = (dir.join("whole"), dir.join("split"));
+    let w = whole.to_str().unwrap();
+    let out = ok(&[
+        "meta-train",
+        "--config",
+        cfg,
+        "--method",
+        "meta-grad",
+        "--out",
+        w,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("meta-gradients of gamma, gae_lambda, ent_coef, lr"),
+        "{text}"
+    );
+    assert!(text.contains("learned - PPO"), "{text}");
+    let log = std::fs::read_to_string(whole.join("log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 1 + 4, "{log}");
+    assert!(
+        log.lines()
+            .next()
+            .unwrap()
+            .ends_with(",gamma,gae_lambda,ent_coef,lr"),
+        "{log}"
+    );
+    assert_plot(&whole.join("curve.png"), true);
+    assert_plot(&whole.join("hyperparameters.png"), true);
+    let learned = std::fs::read_to_string(whole.join("learned.toml")).unwrap();
+    assert!(learned.contains("[hyperparameters]"), "{learned}");
+    let saved = std::fs::read_to_string(whole.join("config.toml")).unwrap();
+    assert!(saved.contains("method = \"meta-grad\""), "{saved}");
+
+    let s = split.to_str().unwrap();
+    ok(&[
+        "meta-train",
+        "--config",
+        cfg,
+        "--method",
+        "meta-grad",
+        "--out",
+        s,
+        "--stop-after",
+        "2",
+        "--no-eval",
+    ]);
+    let half = MetaCheckpoint::load(&split.join("checkpoint.bin")).unwrap();
+    ok(&["meta-train", "--resume", "--out", s, "--no-eval"]);
+    let a = MetaCheckpoint::load(&whole.join("checkpoint.bin")).unwrap();
+    let b = MetaCheckpoint::load(&split.join("checkpoint.bin")).unwrap();
+    assert!(a.snapshot == b.snapshot, "the runs differ after resuming");
+    assert_ne!(
+        a.snapshot.es.mean, half.snapshot.es.mean,
+        "the resumed run learned"
+    );
+    assert_ne!(
+        a.snapshot.es.mean,
+        vec![0.0; 5],
+        "the meta-gradient moved eta"
+    );
+}
+
 #[test]
 fn es_solves_a_problem_and_evolves_a_policy() {
     let dir = scratch("es");

@@ -35,6 +35,43 @@ fn train(args: &[&str]) -> Output {
     out
 }
 
+/// Online meta-gradients: the tuned hyperparameters in the log, the config and a picture.
+#[test]
+fn train_with_a_meta_gradient_logs_and_plots_the_tuned_hyperparameters() {
+    let dir = scratch("meta-gradient");
+    let path = dir.join("tuned.toml");
+    std::fs::write(
+        &path,
+        "envs = 16\nsteps = 32\nupdates = 4\nminibatches = 2\nepochs = 2\n\
+         [network]\nhidden = [16]\n[meta_gradient]\nlearn = [\"gamma\", \"ent_coef\"]\n",
+    )
+    .unwrap();
+    let run = dir.join("run");
+    train(&[
+        "train",
+        "--env",
+        "BernoulliBandit-misc",
+        "--config",
+        path.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let log = std::fs::read_to_string(run.join("log.csv")).unwrap();
+    let header = log.lines().next().unwrap();
+    assert!(header.ends_with(",gamma,ent_coef"), "{header}");
+    // Update 1 only starts the first meta-gradient; update 2 steps eta.
+    let gammas: Vec<f32> = log
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').rev().nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(gammas[0], 0.99, "{log}");
+    assert_ne!(gammas[3], 0.99, "{log}");
+    common::assert_plot(&run.join("hyperparameters.png"), true);
+    let saved = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(saved.contains("[meta_gradient]"), "{saved}");
+}
+
 #[test]
 fn train_writes_log_curve_checkpoint_and_eval_reads_it() {
     let dir = scratch("files");

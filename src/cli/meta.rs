@@ -6,7 +6,7 @@ use std::time::Instant;
 use wgym::bench::format_per_second;
 use wgym::meta::eval::{self, EvalSettings};
 use wgym::meta::run::{MetaRun, CHECKPOINT, CONFIG, CURVE, LEARNED, LOG};
-use wgym::meta::{MetaCheckpoint, MetaConfig};
+use wgym::meta::{Learn, MetaCheckpoint, MetaConfig, Method};
 use wgym::{Error, Gpu, Result};
 
 #[derive(clap::Args)]
@@ -16,6 +16,10 @@ pub struct MetaTrainArgs {
     /// Env id (overrides the config's `env`; default BernoulliBandit-5arm).
     #[arg(long, value_name = "ID")]
     pub env: Option<String>,
+    /// The outer optimizer: `es` (evolution strategies) or `meta-grad` (meta-gradients of
+    /// the inner hyperparameters); overrides the config's `method`.
+    #[arg(long, value_name = "METHOD", value_parser = ["es", "meta-grad"])]
+    pub method: Option<String>,
     /// Total generations (overrides the config; with --resume, extends the run).
     #[arg(long, value_name = "N")]
     pub generations: Option<u32>,
@@ -50,10 +54,10 @@ pub struct MetaEvalArgs {
 pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
     let gpu;
     let (run, out) = if args.files.resume {
-        if args.files.config.is_some() || args.env.is_some() {
+        if args.files.config.is_some() || args.env.is_some() || args.method.is_some() {
             return Err(Error::invalid(
                 "--resume",
-                "the run's env and config come from its checkpoint; drop --env/--config",
+                "the run's env and config come from its checkpoint; drop --env/--config/--method",
             ));
         }
         let out = args
@@ -76,6 +80,15 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
         };
         if let Some(g) = args.generations {
             config.generations = g;
+        }
+        match args.method.as_deref() {
+            Some("meta-grad") => {
+                config.method = Method::MetaGrad;
+                // Meta-gradients tune hyperparameters (the config may say so already).
+                config.learn = Learn::Hyperparameters;
+            }
+            Some(_) => config.method = Method::Es,
+            None => {}
         }
         config.check()?;
         if args.files.print_config {
@@ -110,22 +123,46 @@ fn drive(
 ) -> Result<()> {
     let c = run.meta.config().clone();
     let layout = run.meta.layout();
-    println!(
-        "meta-training on {}: {} {:?} over {} meta-parameters, population {} ({} task groups), \
-         {} PPO agent(s) per member x {} envs, lifetimes {}-{} updates of {} steps; adapter {}",
-        run.env_id(),
-        c.es.strategy.name(),
-        c.learn,
-        c.dim(),
-        c.es.population,
-        layout.groups,
-        c.agents_per_member,
-        c.inner.envs,
-        c.lifetime[0],
-        c.lifetime[1],
-        c.inner.steps,
-        gpu.describe()
-    );
+    match c.method {
+        Method::Es => println!(
+            "meta-training on {}: {} {:?} over {} meta-parameters, population {} ({} task \
+             groups), {} PPO agent(s) per member x {} envs, lifetimes {}-{} updates of {} \
+             steps; adapter {}",
+            run.env_id(),
+            c.es.strategy.name(),
+            c.learn,
+            c.dim(),
+            c.es.population,
+            layout.groups,
+            c.agents_per_member,
+            c.inner.envs,
+            c.lifetime[0],
+            c.lifetime[1],
+            c.inner.steps,
+            gpu.describe()
+        ),
+        Method::MetaGrad => {
+            let inner = c.inner_config();
+            let tuned: Vec<&str> = inner
+                .meta_gradient
+                .iter()
+                .flat_map(|m| m.learn.iter().map(|h| h.name()))
+                .collect();
+            println!(
+                "meta-training on {}: meta-gradients of {} shared by {} PPO agents x {} envs \
+                 (a task each), stepped after every update; lifetimes {}-{} updates of {} \
+                 steps; adapter {}",
+                run.env_id(),
+                tuned.join(", "),
+                c.agents,
+                c.inner.envs,
+                c.lifetime[0],
+                c.lifetime[1],
+                c.inner.steps,
+                gpu.describe()
+            )
+        }
+    }
     let first = run.meta.generation();
     let stop = stop_after.unwrap_or(c.generations).min(c.generations);
     let bar = super::progress_bar(c.generations as u64, first as u64, "generations");
@@ -146,8 +183,13 @@ fn drive(
         if let Some(row) = row {
             let gens = (row.generation - first) as f64 / started.elapsed().as_secs_f64();
             let (f, _, _) = wgym::meta::run::summarize(&row, c.members_per_task());
+            let tuned: String = row
+                .tuned
+                .iter()
+                .map(|(name, value)| format!("  {name} {value:.4}"))
+                .collect();
             bar.set_message(format!(
-                "{gens:.2} gens/s  fitness mean {:+.4} max {:+.4}  lifetime {}",
+                "{gens:.2} gens/s  fitness mean {:+.4} max {:+.4}  lifetime {}{tuned}",
                 f[0], f[3], row.lifetime
             ));
         }

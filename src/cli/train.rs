@@ -141,8 +141,13 @@ fn drive(
             } else {
                 String::new()
             };
+            let tuned: String = row
+                .tuned
+                .iter()
+                .map(|(name, value)| format!("  {name} {value:.4}"))
+                .collect();
             bar.set_message(format!(
-                "{}  return {mean:.3} [{min:.3}, {max:.3}]{success}",
+                "{}  return {mean:.3} [{min:.3}, {max:.3}]{success}{tuned}",
                 bench::format_per_second(rate, "env-steps")
             ));
         }

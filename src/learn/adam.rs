@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::config::TrainConfig;
+use super::config::{Optimizer, TrainConfig};
 use super::nn::column_sum;
 
 /// Twin of WGSL `AdamConfig`.
@@ -31,7 +31,9 @@ pub struct AdamConfig {
     pub sum_sq_slot: u32,
     /// Floats per agent in the objective rows.
     pub objective_stride: u32,
-    pub _pad: [u32; 2],
+    /// 1: plain gradient steps (`Optimizer::Sgd`).
+    pub sgd: u32,
+    pub _pad: u32,
 }
 
 impl AdamConfig {
@@ -53,7 +55,8 @@ impl AdamConfig {
             scratch_stride: 0,
             sum_sq_slot: 0,
             objective_stride: 0,
-            _pad: [0; 2],
+            sgd: (c.optimizer == Optimizer::Sgd) as u32,
+            _pad: 0,
         }
     }
 }
@@ -88,6 +91,10 @@ pub fn adam(
         m[i] = cfg.beta1 * m[i] + (1.0 - cfg.beta1) * g;
         v[i] = cfg.beta2 * v[i] + (1.0 - cfg.beta2) * g * g;
         let lr = cfg.lr_scale * lr;
-        weights[i] -= lr * (m[i] / cfg.bias1) / ((v[i] / cfg.bias2).sqrt() + cfg.eps);
+        weights[i] -= if cfg.sgd == 1 {
+            lr * g
+        } else {
+            lr * (m[i] / cfg.bias1) / ((v[i] / cfg.bias2).sqrt() + cfg.eps)
+        };
     }
 }

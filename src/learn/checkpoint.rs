@@ -1,5 +1,6 @@
 //! Checkpoints: everything a run needs to continue bit-identically (weights, Adam
-//! moments, env states and statistics, counters, config, log history) in one file,
+//! moments, env states and statistics, objective rows and meta-gradient state, counters,
+//! config, log history) in one file,
 //! written atomically.
 //!
 //! Layout: `WGYMCKPT`, a little-endian u32 format version, a u32 header length, the JSON
@@ -50,12 +51,14 @@ impl Checkpoint {
             history: self.history.clone(),
         };
         let header = serde_json::to_value(header).expect("a header always serialises");
-        let blobs: [(&str, &[u8]); 5] = [
+        let blobs: [(&str, &[u8]); 7] = [
             ("weights", &s.weights),
             ("adam_m", &s.adam_m),
             ("adam_v", &s.adam_v),
             ("env_stats", &s.env_stats),
             ("env_states", &s.env_states),
+            ("objective", &s.objective),
+            ("meta_gradient", &s.meta_gradient),
         ];
         write_container(path, MAGIC, VERSION, header, &blobs)
     }
@@ -80,6 +83,9 @@ impl Checkpoint {
             adam_v: blob("adam_v")?,
             env_stats: blob("env_stats")?,
             env_states: blob("env_states")?,
+            // Absent from checkpoints written before hyperparameters could change in a run.
+            objective: blobs.remove("objective").unwrap_or_default(),
+            meta_gradient: blobs.remove("meta_gradient").unwrap_or_default(),
         };
         Ok(Checkpoint {
             env: header.env,

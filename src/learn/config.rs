@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::meta_gradient::MetaGradient;
 use super::net::Activation;
 use crate::error::{Error, Result};
 
@@ -14,6 +15,16 @@ pub enum Algo {
     /// Advantage actor-critic: the policy gradient of the same kernels, no ratio or
     /// clipping (set `epochs = 1`, `minibatches = 1` for the textbook algorithm).
     A2c,
+}
+
+/// The inner optimizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    Adam,
+    /// Plain gradient steps (`lr` times the clipped gradient): the inner update the
+    /// meta-gradient models exactly.
+    Sgd,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -68,11 +79,15 @@ pub struct TrainConfig {
     pub adam_beta1: f32,
     pub adam_beta2: f32,
     pub adam_eps: f32,
+    pub optimizer: Optimizer,
     /// Read statistics back (and check for NaN) every this many updates.
     pub log_every: u32,
     /// Write a checkpoint every this many updates (and at the end); 0: only at the end.
     pub checkpoint_every: u32,
     pub network: NetworkConfig,
+    /// Tune hyperparameters online by meta-gradients (absent: they stay fixed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta_gradient: Option<MetaGradient>,
 }
 
 impl Default for TrainConfig {
@@ -99,9 +114,11 @@ impl Default for TrainConfig {
             adam_beta1: 0.9,
             adam_beta2: 0.999,
             adam_eps: 1e-5,
+            optimizer: Optimizer::Adam,
             log_every: 1,
             checkpoint_every: 10,
             network: NetworkConfig::default(),
+            meta_gradient: None,
         }
     }
 }
@@ -244,6 +261,9 @@ impl TrainConfig {
         }
         if self.network.hidden.is_empty() {
             return bad("network.hidden", "give at least one hidden layer".into());
+        }
+        if let Some(mg) = &self.meta_gradient {
+            mg.check()?;
         }
         Ok(())
     }

@@ -1,11 +1,13 @@
 //! On-GPU learners: actor-critic MLPs whose weights, optimizer state and envs all carry an
 //! agent axis, trained with PPO or A2C by a handful of generic kernels (`shaders/nn.wgsl`,
 //! `reduce.wgsl`, `ppo.wgsl`, `adam.wgsl`) around the policy rollout
-//! (`shaders/policy_rollout.wgsl`). Each kernel has a CPU twin here.
+//! (`shaders/policy_rollout.wgsl`), with optional online meta-gradients of the
+//! hyperparameters (`meta_gradient`). Each kernel has a CPU twin here.
 
 pub mod adam;
 pub mod checkpoint;
 pub mod config;
+pub mod meta_gradient;
 pub mod net;
 pub mod nn;
 pub mod objective;
@@ -15,7 +17,8 @@ pub mod run;
 pub mod trainer;
 pub mod twin;
 
-pub use config::{Algo, TrainConfig};
+pub use config::{Algo, Optimizer, TrainConfig};
+pub use meta_gradient::{Hyper, MetaGradient};
 pub use net::{Activation, PolicyNet};
 pub use objective::Objective;
 pub use trainer::{AgentStats, Trainer, TrainerOptions};

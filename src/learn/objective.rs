@@ -12,6 +12,9 @@ pub const OBJ_GAMMA: usize = 1;
 pub const OBJ_GAE_LAMBDA: usize = 2;
 pub const OBJ_CLIP: usize = 3;
 pub const OBJ_ENT_COEF: usize = 4;
+/// The meta-gradient's validation objective: its fixed discount and GAE lambda.
+pub const OBJ_REF_GAMMA: usize = 5;
+pub const OBJ_REF_GAE_LAMBDA: usize = 6;
 /// Hyperparameters that [`Objective::row`] writes (and meta-training may learn).
 pub const HYPERPARAMETERS: usize = 5;
 /// Floats before the drift weights (room for more hyperparameters).
@@ -54,6 +57,9 @@ impl Objective {
         row[OBJ_GAE_LAMBDA] = c.gae_lambda;
         row[OBJ_CLIP] = c.clip;
         row[OBJ_ENT_COEF] = c.ent_coef;
+        let reference = c.meta_gradient.clone().unwrap_or_default();
+        row[OBJ_REF_GAMMA] = reference.reference_gamma;
+        row[OBJ_REF_GAE_LAMBDA] = reference.reference_gae_lambda;
         row
     }
 

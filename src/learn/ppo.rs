@@ -68,7 +68,8 @@ pub struct PpoConfig {
     pub stream_block: u32,
     pub stream_group: u32,
     pub reward_scale: f32,
-    pub _pad: u32,
+    /// Which meta-gradient quantity the dispatch is for (`meta_gradient::META_*`).
+    pub meta_term: u32,
 }
 
 impl PpoConfig {
@@ -94,7 +95,7 @@ impl PpoConfig {
             stream_block: 0,
             stream_group: 0,
             reward_scale: c.reward_scale,
-            _pad: 0,
+            meta_term: 0,
         }
     }
 }
@@ -107,9 +108,11 @@ pub const TERMS: u32 = 8;
 pub const TERM_ADV: u32 = 6;
 /// Loss terms summed into the agent's statistics.
 pub const LOSS_TERMS: u32 = 5;
-/// Floats of per-agent scratch: the minibatch's advantage moments (sum, sum of squares) and
-/// the gradient's sum of squares.
-pub const SCRATCH: u32 = 4;
+/// Floats of per-agent scratch: the minibatch's advantage moments (sum, sum of squares), the
+/// gradient's sum of squares, (unused), then the meta-gradient's tangent sums (sum of dA
+/// and of A dA, for gamma then lambda).
+pub const SCRATCH: u32 = 8;
+pub const SCRATCH_TANGENT_SUMS: u32 = 4;
 pub const SCRATCH_GRAD_SUM_SQ: u32 = 2;
 
 /// Twin of `gae` for one env's steps, given the value after its last step.

@@ -30,6 +30,9 @@ pub struct LogRow {
     pub approx_kl: f32,
     pub clip_frac: f32,
     pub grad_norm: f32,
+    /// Hyperparameters a meta-gradient tunes: (name, mean over agents) after the update.
+    #[serde(default)]
+    pub tuned: Vec<(String, f32)>,
 }
 
 impl LogRow {
@@ -57,6 +60,7 @@ impl LogRow {
             approx_kl: mean(|s| s.approx_kl),
             clip_frac: mean(|s| s.clip_frac),
             grad_norm: mean(|s| s.grad_norm),
+            tuned: Vec::new(),
         }
     }
 
@@ -83,8 +87,13 @@ impl LogRow {
 pub fn write_csv(path: &Path, rows: &[LogRow]) -> Result<()> {
     let mut text = String::from(
         "update,env_steps,seconds,return_mean,return_std,return_min,return_max,agents_with_episodes,\
-         episodes,success_rate,policy_loss,value_loss,entropy,approx_kl,clip_frac,grad_norm\n",
+         episodes,success_rate,policy_loss,value_loss,entropy,approx_kl,clip_frac,grad_norm",
     );
+    for (name, _) in rows.first().map_or(&[][..], |r| &r.tuned[..]) {
+        text.push(',');
+        text.push_str(name);
+    }
+    text.push('\n');
     for r in rows {
         let (mean, std, min, max) = r.return_spread();
         text.push_str(&format!(
@@ -102,8 +111,54 @@ pub fn write_csv(path: &Path, rows: &[LogRow]) -> Result<()> {
             r.clip_frac,
             r.grad_norm
         ));
+        text.pop();
+        for (_, value) in &r.tuned {
+            text.push_str(&format!(",{value}"));
+        }
+        text.push('\n');
     }
     write_atomically(path, text.as_bytes())
+}
+
+/// Tuned hyperparameters against `x_label` (points: x and the (name, value) pairs there),
+/// each as its log-scale change from the first point (ln of (1 - eta) / (1 - eta_0) for
+/// gamma and lambda, of eta / eta_0 otherwise) so that all share one axis; a no-op without
+/// tuned hyperparameters.
+pub fn write_tuned_curve(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    points: &[(f64, &[(String, f32)])],
+) -> Result<()> {
+    let Some((_, first)) = points.first().filter(|(_, t)| !t.is_empty()) else {
+        return Ok(());
+    };
+    let series = first
+        .iter()
+        .enumerate()
+        .map(|(k, (name, start))| {
+            let discount = name == "gamma" || name == "gae_lambda";
+            let scale = |v: f32| (if discount { 1.0 - v } else { v }) as f64;
+            let line = points
+                .iter()
+                .map(|(x, t)| (*x, (scale(t[k].1) / scale(*start)).ln()))
+                .collect();
+            let label = if discount {
+                format!("ln((1 - {name}) / start)")
+            } else {
+                format!("ln({name} / start)")
+            };
+            Series::line(label, PALETTE[k % PALETTE.len()], line)
+        })
+        .collect();
+    Figure {
+        title: title.to_string(),
+        x_label: x_label.into(),
+        y_label: "log-scale change".into(),
+        series,
+        log_x: false,
+    }
+    .write(path)
 }
 
 /// Mean return across agents against env-steps, with the band between the worst and the

@@ -15,6 +15,8 @@ use crate::gpu::Gpu;
 pub const CHECKPOINT: &str = "checkpoint.bin";
 pub const LOG: &str = "log.csv";
 pub const CURVE: &str = "curve.png";
+/// Written when a meta-gradient tunes hyperparameters.
+pub const TUNED_CURVE: &str = "hyperparameters.png";
 pub const CONFIG: &str = "config.toml";
 
 pub struct Run {
@@ -109,7 +111,8 @@ impl Run {
         let stats: Vec<AgentStats> = self.trainer.stats()?;
         let env_steps = update as u64 * self.trainer.steps_per_update();
         let seconds = self.seconds_before + self.started.elapsed().as_secs_f64();
-        let row = LogRow::new(update, env_steps, seconds, &stats);
+        let mut row = LogRow::new(update, env_steps, seconds, &stats);
+        row.tuned = self.trainer.tuned_hyperparameters()?;
         self.history.push(row.clone());
         if checkpoint_due {
             self.save()?;
@@ -134,7 +137,14 @@ impl Run {
             format!("{:?}", self.trainer.config().algo).to_uppercase(),
             self.trainer.agents()
         );
-        report::write_curve(&self.out.join(CURVE), &title, &self.history)
+        report::write_curve(&self.out.join(CURVE), &title, &self.history)?;
+        let title = format!("{} - meta-gradient, mean over agents", self.env_id);
+        let points: Vec<(f64, &[(String, f32)])> = self
+            .history
+            .iter()
+            .map(|r| (r.env_steps as f64, &r.tuned[..]))
+            .collect();
+        report::write_tuned_curve(&self.out.join(TUNED_CURVE), &title, "env-steps", &points)
     }
 }
 

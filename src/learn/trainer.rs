@@ -1,8 +1,8 @@
 //! `Trainer`: PPO or A2C for `agents` independent agents at once, each with its own
 //! weights, optimizer state and envs, in the same kernels. An update is one submission
-//! (the policy rollout, GAE, then per epoch and minibatch: gather, forward, loss, backward,
-//! clip, Adam); the host writes the dispatch configs and reads back only the per-agent
-//! statistics, when it asks for them.
+//! (the policy rollout, GAE, a meta-gradient's passes if configured, then per epoch and
+//! minibatch: gather, forward, loss, backward, clip, Adam); the host writes the dispatch
+//! configs and reads back only the per-agent statistics, when it asks for them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,12 +11,16 @@ use bytemuck::Pod;
 
 use super::adam::{AdamConfig, FLAG_GRAD, FLAG_WEIGHTS};
 use super::config::TrainConfig;
+use super::meta_gradient::{
+    self, MetaGradConfig, MetaGradient, DIRECTIONS, HYPERS, META_GAMMA, META_LR, META_STATE,
+    META_VALIDATION, OUTER_EPS,
+};
 use super::net::{Activation, PolicyNet};
 use super::nn::{Epilogue, MatmulConfig, ReduceConfig, View};
 use super::objective::Objective;
 use super::ppo::{
-    EnvStats, PpoConfig, TrajStep, ENV_STATS, LOSS_TERMS, SCRATCH, SCRATCH_GRAD_SUM_SQ, TERMS,
-    TERM_ADV,
+    EnvStats, PpoConfig, TrajStep, ENV_STATS, LOSS_TERMS, SCRATCH, SCRATCH_GRAD_SUM_SQ,
+    SCRATCH_TANGENT_SUMS, TERMS, TERM_ADV,
 };
 use crate::buffer::GpuBuffer;
 use crate::driver::{self, Driver, DriverConfig, Streams};
@@ -36,6 +40,8 @@ const POLICY_WGSL: &str = include_str!("../../shaders/policy.wgsl");
 const TRAJECTORY_WGSL: &str = include_str!("../../shaders/trajectory.wgsl");
 const PPO_LOSS_WGSL: &str = include_str!("../../shaders/ppo_loss.wgsl");
 const OBJECTIVE_WGSL: &str = include_str!("../../shaders/objective.wgsl");
+const META_GRADIENT_LOSS_WGSL: &str = include_str!("../../shaders/meta_gradient_loss.wgsl");
+const META_GRADIENT_WGSL: &str = include_str!("../../shaders/meta_gradient.wgsl");
 const POLICY_CATEGORICAL_WGSL: (&str, &str) = (
     "shaders/policy_categorical.wgsl",
     include_str!("../../shaders/policy_categorical.wgsl"),
@@ -141,6 +147,12 @@ enum Buf {
     Flags,
     /// Each agent's objective row (hyperparameters, drift network).
     Objective,
+    /// The meta-gradient's advantage tangents, [agent][env][step][2].
+    Tangents,
+    /// grad J and d theta' / d eta_k, [agent][DIRECTIONS][params].
+    Directions,
+    /// The outer optimizer's state, [agent][META_STATE].
+    MetaState,
     /// Output of hidden layer `.1` of net `.0` (0 actor, 1 critic).
     Hidden(usize, usize),
     /// Ping-pong input gradients of hidden layers.
@@ -161,6 +173,11 @@ enum Kernel {
     },
     SumChunks,
     Adam,
+    GaeTangents,
+    MetaLoss,
+    Accumulate,
+    MetaDot,
+    OuterAdam,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -170,16 +187,22 @@ enum Family {
     Reduce,
     Ppo,
     Adam,
+    MetaGradient,
 }
 
 impl Kernel {
     fn family(self) -> Family {
         match self {
             Kernel::PolicyRollout => Family::Rollout,
-            Kernel::Gae | Kernel::Gather | Kernel::Loss => Family::Ppo,
+            Kernel::Gae
+            | Kernel::Gather
+            | Kernel::Loss
+            | Kernel::GaeTangents
+            | Kernel::MetaLoss => Family::Ppo,
             Kernel::ColumnSums => Family::Reduce,
             Kernel::Matmul { .. } => Family::Nn,
             Kernel::SumChunks | Kernel::Adam => Family::Adam,
+            Kernel::Accumulate | Kernel::MetaDot | Kernel::OuterAdam => Family::MetaGradient,
         }
     }
     fn entry(self) -> &'static str {
@@ -192,11 +215,16 @@ impl Kernel {
             Kernel::Matmul { .. } => "matmul",
             Kernel::SumChunks => "sum_chunks",
             Kernel::Adam => "adam",
+            Kernel::GaeTangents => "gae_tangents",
+            Kernel::MetaLoss => "meta_loss",
+            Kernel::Accumulate => "accumulate",
+            Kernel::MetaDot => "meta_dot",
+            Kernel::OuterAdam => "outer_adam",
         }
     }
 }
 
-const PPO_BINDS: [Buf; 12] = [
+const PPO_BINDS: [Buf; 13] = [
     Buf::Traj,
     Buf::TrajObs,
     Buf::EnvStats,
@@ -209,6 +237,7 @@ const PPO_BINDS: [Buf; 12] = [
     Buf::Objective,
     Buf::TrajActions,
     Buf::Weights,
+    Buf::Tangents,
 ];
 const ADAM_BINDS: [Buf; 9] = [
     Buf::Parts,
@@ -221,6 +250,8 @@ const ADAM_BINDS: [Buf; 9] = [
     Buf::Flags,
     Buf::Objective,
 ];
+
+const META_BINDS: [Buf; 4] = [Buf::Grads, Buf::Directions, Buf::MetaState, Buf::Objective];
 
 struct Dispatch {
     kernel: Kernel,
@@ -452,6 +483,25 @@ impl Trainer {
                 "the objective rows",
             ),
         ];
+        // The meta-gradient's buffers (a float each without it: the bindings stay).
+        let meta = self.config.meta_gradient.is_some() as usize;
+        sizes.extend([
+            (
+                Buf::Tangents,
+                (a * n * 2 * meta).max(1),
+                "the advantage tangents",
+            ),
+            (
+                Buf::Directions,
+                (a * DIRECTIONS * p * meta).max(1),
+                "the meta-gradient directions",
+            ),
+            (
+                Buf::MetaState,
+                (a * META_STATE * meta).max(1),
+                "the meta state",
+            ),
+        ]);
         let widest = *self.config.network.hidden.iter().max().expect("checked") as usize;
         for (net, mlp) in [&self.net.actor, &self.net.critic].into_iter().enumerate() {
             for l in 0..mlp.layers() - 1 {
@@ -478,7 +528,8 @@ impl Trainer {
 
     /// Compile every kernel the update uses and bind every buffer combination once.
     fn build_kernels(&mut self) -> Result<()> {
-        let plan = self.plan();
+        // The longest plan, with every kernel: an update that finishes a meta-gradient.
+        let plan = self.plan(true);
         self.configs = ConfigSlots::new(&self.gpu, "the learner configs", plan.len())?;
         let nn = Composed::new(&[Part::new("shaders/nn.wgsl", NN_WGSL)])?;
         let reduce = Composed::new(&[Part::new("shaders/reduce.wgsl", REDUCE_WGSL)])?;
@@ -500,7 +551,10 @@ impl Trainer {
             Part::new(loss.0, loss.1),
             Part::new("shaders/ppo_loss.wgsl", PPO_LOSS_WGSL),
             Part::new("shaders/ppo.wgsl", PPO_WGSL),
+            Part::new("shaders/meta_gradient_loss.wgsl", META_GRADIENT_LOSS_WGSL),
         ])?;
+        let meta_gradient =
+            Composed::new(&[Part::new("shaders/meta_gradient.wgsl", META_GRADIENT_WGSL)])?;
 
         let adam = Composed::new(&[Part::new("shaders/adam.wgsl", ADAM_WGSL)])?;
         let rollout = driver::compose_with(
@@ -532,6 +586,10 @@ impl Trainer {
                 Family::Adam,
                 plan::storage_layout(&self.gpu, "wgym learner", ADAM_BINDS.len() as u32),
             ),
+            (
+                Family::MetaGradient,
+                plan::storage_layout(&self.gpu, "wgym learner", META_BINDS.len() as u32),
+            ),
         ]
         .into_iter()
         .collect();
@@ -542,8 +600,14 @@ impl Trainer {
                     Kernel::PolicyRollout => (&rollout, self.rollout_wg()),
                     Kernel::Matmul { wg, .. } => (&nn, wg),
                     Kernel::ColumnSums => (&reduce, WG),
-                    Kernel::Gae | Kernel::Gather | Kernel::Loss => (&ppo, WG),
+                    Kernel::Gae
+                    | Kernel::Gather
+                    | Kernel::Loss
+                    | Kernel::GaeTangents
+                    | Kernel::MetaLoss => (&ppo, WG),
                     Kernel::SumChunks | Kernel::Adam => (&adam, WG),
+                    Kernel::Accumulate | Kernel::OuterAdam => (&meta_gradient, WG),
+                    Kernel::MetaDot => (&meta_gradient, 64),
                 };
                 let layout = if family == Family::Rollout {
                     &rollout_layout
@@ -638,8 +702,11 @@ impl Trainer {
         plan
     }
 
-    /// Every dispatch of the next update, in order, with its config.
-    fn plan(&self) -> Vec<Dispatch> {
+    /// Every dispatch of the next update, in order, with its config. With a meta-gradient,
+    /// an update after the first of a lifetime (or any, if `finish_meta_gradient`) first
+    /// finishes the previous update's meta-gradient on the new rollout and steps eta; every
+    /// update then starts its own before the epochs.
+    fn plan(&self, finish_meta_gradient: bool) -> Vec<Dispatch> {
         let c = &self.config;
         let a = self.agents;
         let e = c.envs;
@@ -651,14 +718,43 @@ impl Trainer {
             stream_group: self.agent_streams.group,
             ..PpoConfig::new(c, update, c.updates)
         };
-        plan.push(Dispatch::new(
-            Kernel::Gae,
-            &PPO_BINDS,
-            [e.div_ceil(WG), a, 1],
-            &ppo_cfg,
-        ));
-
         let lr_scale = lr_schedule(c, update);
+        let per_env = [e.div_ceil(WG), a, 1];
+        if let Some(mg) = &c.meta_gradient {
+            if update > 0 || finish_meta_gradient {
+                let validation = PpoConfig {
+                    meta_term: META_VALIDATION,
+                    ..ppo_cfg
+                };
+                plan.push(Dispatch::new(Kernel::Gae, &PPO_BINDS, per_env, &validation));
+                self.meta_passes(&mut plan, validation, &[META_VALIDATION], 0.0);
+                let cfg = self.meta_config(mg);
+                let dot = [HYPERS.len() as u32, a, 1];
+                plan.push(Dispatch::new(Kernel::MetaDot, &META_BINDS, dot, &cfg));
+                let groups = [(a / cfg.group).div_ceil(WG), HYPERS.len() as u32, 1];
+                plan.push(Dispatch::new(Kernel::OuterAdam, &META_BINDS, groups, &cfg));
+            }
+            plan.push(Dispatch::new(Kernel::Gae, &PPO_BINDS, per_env, &ppo_cfg));
+            plan.push(Dispatch::new(
+                Kernel::GaeTangents,
+                &PPO_BINDS,
+                per_env,
+                &ppo_cfg,
+            ));
+            let terms: Vec<u32> = mg
+                .learn
+                .iter()
+                .map(|h| META_GAMMA + h.index() as u32)
+                .collect();
+            let tangents = PpoConfig {
+                meta_term: META_GAMMA,
+                ..ppo_cfg
+            };
+            self.meta_passes(&mut plan, tangents, &terms, lr_scale);
+        } else {
+            plan.push(Dispatch::new(Kernel::Gae, &PPO_BINDS, per_env, &ppo_cfg));
+        }
+
         for epoch in 0..c.epochs {
             ppo_cfg.key = permutation_key(c.seed, update, epoch);
             for minibatch in 0..c.minibatches {
@@ -682,36 +778,10 @@ impl Trainer {
                 for net in 0..2 {
                     self.backward(net, &mut plan);
                 }
-                if self.net.action_dim > 0 {
-                    // The log standard deviations' gradients: sums of the loss kernel's
-                    // per-sample terms, into the first chunk (the others stay zero there).
-                    let (heads, p) = (self.heads(), self.net.params());
-                    let log_std = ReduceConfig::new(
-                        m,
-                        self.net.outputs() + 1,
-                        m * heads,
-                        heads,
-                        self.net.log_std_offset(),
-                        self.chunks() * p,
-                    );
-                    plan.push(column_sums(
-                        Buf::DHeads,
-                        Buf::Parts,
-                        self.net.action_dim,
-                        a,
-                        log_std,
-                    ));
-                }
+                self.log_std_sums(&mut plan);
                 let t = (update * c.epochs + epoch) * c.minibatches + minibatch + 1;
                 let p = self.net.params();
-                let adam = AdamConfig {
-                    stats_stride: STATS,
-                    grad_norm_slot: STAT_GRAD_NORM,
-                    scratch_stride: SCRATCH,
-                    sum_sq_slot: SCRATCH_GRAD_SUM_SQ,
-                    objective_stride: self.objective.stride() as u32,
-                    ..AdamConfig::new(c, p, self.chunks(), lr_scale, t)
-                };
+                let adam = self.adam_config(lr_scale, t);
                 let per_param = [p.div_ceil(WG), 1, a];
                 plan.push(Dispatch::new(
                     Kernel::SumChunks,
@@ -726,6 +796,125 @@ impl Trainer {
             }
         }
         plan
+    }
+
+    /// A Gaussian policy's log standard deviations' gradients: sums of the per-sample terms
+    /// in the heads' gradients, into the first chunk (the others stay zero there).
+    fn log_std_sums(&self, plan: &mut Vec<Dispatch>) {
+        if self.net.action_dim == 0 {
+            return;
+        }
+        let (m, heads, p) = (self.minibatch(), self.heads(), self.net.params());
+        let log_std = ReduceConfig::new(
+            m,
+            self.net.outputs() + 1,
+            m * heads,
+            heads,
+            self.net.log_std_offset(),
+            self.chunks() * p,
+        );
+        plan.push(column_sums(
+            Buf::DHeads,
+            Buf::Parts,
+            self.net.action_dim,
+            self.agents,
+            log_std,
+        ));
+    }
+
+    fn adam_config(&self, lr_scale: f32, t: u32) -> AdamConfig {
+        AdamConfig {
+            stats_stride: STATS,
+            grad_norm_slot: STAT_GRAD_NORM,
+            scratch_stride: SCRATCH,
+            sum_sq_slot: SCRATCH_GRAD_SUM_SQ,
+            objective_stride: self.objective.stride() as u32,
+            ..AdamConfig::new(&self.config, self.net.params(), self.chunks(), lr_scale, t)
+        }
+    }
+
+    fn meta_config(&self, mg: &MetaGradient) -> MetaGradConfig {
+        MetaGradConfig {
+            params: self.net.params(),
+            actor_params: self.net.critic_offset(),
+            log_std_offset: self.net.log_std_offset(),
+            log_std_len: self.net.action_dim,
+            group: if mg.shared { self.agents } else { 1 },
+            lr: mg.lr,
+            beta1: mg.beta1,
+            beta2: mg.beta2,
+            eps: OUTER_EPS,
+            max_log_scale: mg.max_log_scale,
+            mask: mg.mask(),
+            objective_stride: self.objective.stride() as u32,
+            agents: self.agents,
+            ..MetaGradConfig::default()
+        }
+    }
+
+    /// The surrogate gradients of `terms` over the first epoch's minibatches at the
+    /// current weights, each summed into its direction slot: grad J (validation, slot 0)
+    /// or d theta' / d eta_k = -alpha grad (dL / d eta_k) (slot 1 + k, alpha the agent's
+    /// learning rate times `lr_scale`). `cfg.meta_term` tells gather which sums to make.
+    fn meta_passes(&self, plan: &mut Vec<Dispatch>, cfg: PpoConfig, terms: &[u32], lr_scale: f32) {
+        let c = &self.config;
+        let (a, m, p) = (self.agents, self.minibatch(), self.net.params());
+        let mg = c.meta_gradient.as_ref().expect("a meta-gradient config");
+        let mut cfg = PpoConfig {
+            key: permutation_key(c.seed, self.progress.update, 0),
+            ..cfg
+        };
+        let samples = [m.div_ceil(WG), 1, a];
+        let per_param = [p.div_ceil(WG), 1, a];
+        let b = c.minibatches as f32;
+        for minibatch in 0..c.minibatches {
+            cfg.first = minibatch * m;
+            plan.push(Dispatch::new(Kernel::Gather, &PPO_BINDS, samples, &cfg));
+            let moments = ReduceConfig::new(m, TERM_ADV, m * TERMS, TERMS, 0, SCRATCH);
+            plan.push(column_sums(Buf::Terms, Buf::Scratch, 2, a, moments));
+            if cfg.meta_term >= META_GAMMA {
+                let sums = ReduceConfig::new(m, 0, m * TERMS, TERMS, SCRATCH_TANGENT_SUMS, SCRATCH);
+                plan.push(column_sums(Buf::Terms, Buf::Scratch, 4, a, sums));
+            }
+            self.forward(0, plan);
+            for &term in terms {
+                let term_cfg = PpoConfig {
+                    meta_term: term,
+                    ..cfg
+                };
+                plan.push(Dispatch::new(
+                    Kernel::MetaLoss,
+                    &PPO_BINDS,
+                    samples,
+                    &term_cfg,
+                ));
+                self.backward(0, plan);
+                self.log_std_sums(plan);
+                let adam = self.adam_config(lr_scale, 1);
+                plan.push(Dispatch::new(
+                    Kernel::SumChunks,
+                    &ADAM_BINDS,
+                    per_param,
+                    &adam,
+                ));
+                let validation = term == META_VALIDATION;
+                let acc = MetaGradConfig {
+                    slot: if validation { 0 } else { term - META_GAMMA + 1 },
+                    scale: if validation { -1.0 / b } else { -lr_scale / b },
+                    // d theta' / d eta = -alpha d(grad L)/d eta, but -lr_scale grad L for
+                    // alpha itself.
+                    times_lr: (!validation && term != META_LR) as u32,
+                    overwrite: (minibatch == 0) as u32,
+                    ..self.meta_config(mg)
+                };
+                plan.push(Dispatch::new(
+                    Kernel::Accumulate,
+                    &META_BINDS,
+                    per_param,
+                    &acc,
+                ));
+            }
+        }
     }
 
     /// Where layer `l` of `net` reads its input and writes its output, and its weights.
@@ -904,7 +1093,7 @@ impl Trainer {
                 format!("the run is over ({} updates done)", self.config.updates),
             ));
         }
-        let plan = self.plan();
+        let plan = self.plan(false);
         self.submit("a training update", &plan)?;
         self.progress.update += 1;
         self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
@@ -1005,7 +1194,8 @@ impl Trainer {
 
     /// Bytes [`Trainer::stats`] reads back: the whole host-device traffic of an update.
     pub fn readback_bytes(&self) -> u64 {
-        self.agents as u64 * (STATS as u64 * 4 + 4)
+        let tuned = self.config.meta_gradient.is_some() as u64 * self.objective.stride() as u64;
+        self.agents as u64 * (STATS as u64 * 4 + 4 + tuned * 4)
     }
 
     /// The statistics of the last update, per agent; an error if any agent's losses,
@@ -1077,9 +1267,58 @@ impl Trainer {
         self.buffers[&Buf::AgentStats].read(&self.gpu)
     }
 
-    /// Replace every agent's objective row, [agent][stride].
+    /// Replace every agent's objective row, [agent][stride]; a meta-gradient starts again
+    /// from these hyperparameters (t = 0).
     pub fn set_objective(&mut self, rows: &[f32]) -> Result<()> {
-        self.buffers[&Buf::Objective].write(&self.gpu, rows)
+        self.buffers[&Buf::Objective].write(&self.gpu, rows)?;
+        if self.config.meta_gradient.is_some() {
+            let stride = self.objective.stride();
+            let state: Vec<f32> = rows
+                .chunks(stride)
+                .flat_map(meta_gradient::initial_state)
+                .collect();
+            self.buffers[&Buf::MetaState].write(&self.gpu, &state)?;
+        }
+        Ok(())
+    }
+
+    /// The hyperparameters a meta-gradient tunes, with their means over agents (reads the
+    /// objective rows back; nothing without a meta-gradient).
+    pub fn tuned_hyperparameters(&self) -> Result<Vec<(String, f32)>> {
+        let Some(mg) = &self.config.meta_gradient else {
+            return Ok(Vec::new());
+        };
+        let rows = self.objective_rows()?;
+        let stride = self.objective.stride();
+        Ok(mg
+            .learn
+            .iter()
+            .map(|h| {
+                let sum: f32 = rows.chunks(stride).map(|r| r[h.row_slot()]).sum();
+                (h.name().to_string(), sum / self.agents as f32)
+            })
+            .collect())
+    }
+
+    /// Replace the meta-gradient's state, [agent][META_STATE].
+    pub fn set_meta_state(&mut self, state: &[f32]) -> Result<()> {
+        self.buffers[&Buf::MetaState].write(&self.gpu, state)
+    }
+
+    /// The meta-gradient's state, [agent][META_STATE] (reads it back).
+    pub fn meta_state(&self) -> Result<Vec<f32>> {
+        self.buffers[&Buf::MetaState].read(&self.gpu)
+    }
+
+    /// grad J and d theta' / d eta_k of the last update, [agent][DIRECTIONS][params] (reads them
+    /// back).
+    pub fn meta_directions(&self) -> Result<Vec<f32>> {
+        self.buffers[&Buf::Directions].read(&self.gpu)
+    }
+
+    /// The last update's advantage tangents, [agent][env][step][2] (reads them back).
+    pub fn advantage_tangents(&self) -> Result<Vec<f32>> {
+        self.buffers[&Buf::Tangents].read(&self.gpu)
     }
 
     /// Every agent's weights, [agent][params].
@@ -1156,6 +1395,12 @@ impl Trainer {
             adam_v: read(Buf::AdamV)?,
             env_stats: read(Buf::EnvStats)?,
             env_states: self.vec_env.states()?,
+            objective: read(Buf::Objective)?,
+            meta_gradient: if self.config.meta_gradient.is_some() {
+                [read(Buf::MetaState)?, read(Buf::Directions)?].concat()
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -1179,6 +1424,21 @@ impl Trainer {
         write(Buf::AdamM, &s.adam_m, "Adam moments")?;
         write(Buf::AdamV, &s.adam_v, "Adam moments")?;
         write(Buf::EnvStats, &s.env_stats, "env statistics")?;
+        if !s.objective.is_empty() {
+            write(Buf::Objective, &s.objective, "objective rows")?;
+        }
+        if self.config.meta_gradient.is_some() {
+            let state_bytes = self.buffers[&Buf::MetaState].len() * 4;
+            if s.meta_gradient.len() < state_bytes {
+                return Err(Error::invalid(
+                    "checkpoint",
+                    "it has no meta-gradient state for this run's meta_gradient config",
+                ));
+            }
+            let (state, directions) = s.meta_gradient.split_at(state_bytes);
+            write(Buf::MetaState, state, "meta-gradient state")?;
+            write(Buf::Directions, directions, "meta-gradient directions")?;
+        }
         self.vec_env.write_states(&s.env_states)?;
         self.progress = s.progress;
         self.vec_env.set_step_count(s.progress.step_count);
@@ -1195,6 +1455,10 @@ pub struct Snapshot {
     pub adam_v: Vec<u8>,
     pub env_stats: Vec<u8>,
     pub env_states: Vec<u8>,
+    /// The agents' objective rows (empty: keep the trainer's).
+    pub objective: Vec<u8>,
+    /// The meta state, then the directions (empty without a meta-gradient).
+    pub meta_gradient: Vec<u8>,
 }
 
 struct LayerViews {

@@ -425,10 +425,28 @@ fn gradient(
     records: Records,
     rows: &[usize],
 ) -> (Vec<f32>, [f32; LOSS_TERMS as usize]) {
+    let moments = moments(records.traj, rows);
+    let traj = records.traj;
+    let adv = |i: usize| advantage(cfg, &traj[i], moments);
+    gradient_with(cfg, objective, net, w, records, rows, adv)
+}
+
+/// [`gradient`] with sample i's advantage `adv(i)` as given. The meta-gradient's
+/// surrogates (A2C's loss, no critic) come through here too; their critic gradient is
+/// left out (the GPU's backward pass skips the critic there).
+pub(crate) fn gradient_with(
+    cfg: &PpoConfig,
+    objective: Rows,
+    net: &PolicyNet,
+    w: &[f32],
+    records: Records,
+    rows: &[usize],
+    adv: impl Fn(usize) -> f32,
+) -> (Vec<f32>, [f32; LOSS_TERMS as usize]) {
     let obs_dim = net.actor.dims[0] as usize;
     let critic_offset = net.critic_offset() as usize;
     let d = net.action_dim as usize;
-    let moments = moments(records.traj, rows);
+    let with_critic = cfg.meta_term == 0;
     let mut grads = vec![0.0f32; net.params() as usize];
     let mut terms = [0.0f32; LOSS_TERMS as usize];
     // Per sample, the log standard deviations' gradient terms, summed as reduce.wgsl does.
@@ -440,7 +458,7 @@ fn gradient(
         let s = &records.traj[i];
         let value = critic.last().unwrap()[0];
         let policy = policy_of(net, w, actor.last().unwrap(), records.actions, i);
-        let loss = ppo::sample_loss(cfg, objective, policy, value, s, advantage(cfg, s, moments));
+        let loss = ppo::sample_loss(cfg, objective, policy, value, s, adv(i));
         for (k, term) in loss.d_log_std.iter().enumerate() {
             d_log_std[k].push(*term);
         }
@@ -456,6 +474,9 @@ fn gradient(
             &loss.d_outputs,
             actor_grads,
         );
+        if !with_critic {
+            continue;
+        }
         let critic_w = &w[critic_offset..];
         backward(
             &net.critic,

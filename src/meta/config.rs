@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::es::{EsConfig, Strategy};
+use crate::learn::meta_gradient::{MetaGradient, HYPERS};
 use crate::learn::objective::{Objective, HYPERPARAMETERS};
 use crate::learn::TrainConfig;
 
@@ -21,6 +22,18 @@ pub enum Learn {
     Both,
 }
 
+/// The outer optimizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// An evolution strategy over the population of inner learners (`es`).
+    Es,
+    /// Meta-gradients (`inner.meta_gradient`): one eta shared by `agents` inner agents on
+    /// their own tasks, stepped online after every inner update by their mean
+    /// meta-gradient, carried from lifetime to lifetime.
+    MetaGrad,
+}
+
 /// The env of the default config.
 pub const DEFAULT_ENV: &str = "BernoulliBandit-5arm";
 
@@ -29,6 +42,7 @@ pub const DEFAULT_ENV: &str = "BernoulliBandit-5arm";
 pub struct MetaConfig {
     /// The env whose task distribution the inner learners train on (`wgym envs`).
     pub env: String,
+    pub method: Method,
     pub learn: Learn,
     /// Hidden units of the drift network.
     pub drift_hidden: u32,
@@ -39,6 +53,8 @@ pub struct MetaConfig {
     /// Inner agents per member, each on its own envs and initial weights; the member's
     /// fitness is their mean.
     pub agents_per_member: u32,
+    /// Meta-gradients: the inner agents, each on its own task.
+    pub agents: u32,
     /// Fitness minus that of a PPO agent (the meta-parameters at 0) on the same task with
     /// the same initial weights: tasks that differ in scale then weigh alike.
     pub normalize: bool,
@@ -86,11 +102,13 @@ impl MetaConfig {
         };
         MetaConfig {
             env: env_id.to_string(),
+            method: Method::Es,
             learn: Learn::Drift,
             drift_hidden: 8,
             generations: 40,
             lifetime: [8, 32],
             agents_per_member: 1,
+            agents: 32,
             normalize: true,
             seed: 0,
             log_every: 1,
@@ -128,6 +146,21 @@ impl MetaConfig {
 
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a MetaConfig always serialises")
+    }
+
+    /// The inner config the method trains with: for meta-gradients, `inner.meta_gradient`
+    /// (all three hyperparameters by default) shared by every agent.
+    pub fn inner_config(&self) -> TrainConfig {
+        let mut inner = self.inner.clone();
+        if self.method == Method::MetaGrad {
+            let mut mg = inner.meta_gradient.take().unwrap_or(MetaGradient {
+                learn: HYPERS.to_vec(),
+                ..MetaGradient::default()
+            });
+            mg.shared = true;
+            inner.meta_gradient = Some(mg);
+        }
+        inner
     }
 
     /// The inner learners' objective rows.
@@ -194,6 +227,19 @@ impl MetaConfig {
         if !self.es.population.is_multiple_of(self.members_per_task()) {
             return bad("es.population", "must be even for antithetic pairs".into());
         }
-        Ok(())
+        match self.method {
+            Method::Es if self.inner.meta_gradient.is_some() => bad(
+                "inner.meta_gradient",
+                "is for method = \"meta-grad\"; ES learns fixed hyperparameters".into(),
+            ),
+            Method::MetaGrad if self.learn != Learn::Hyperparameters => bad(
+                "learn",
+                "meta-gradients learn hyperparameters: at the inner update's start the ratio \
+                 is 1, where the drift and its slope vanish, so its one-step meta-gradient is 0"
+                    .into(),
+            ),
+            Method::MetaGrad if self.agents == 0 => bad("agents", "must be at least 1".into()),
+            _ => Ok(()),
+        }
     }
 }

@@ -107,6 +107,8 @@ pub fn evaluate(
         per_slot: settings.agents_per_task,
     };
     let mut inner = c.inner.clone();
+    // The learned values stay fixed here, whichever method found them.
+    inner.meta_gradient = None;
     inner.seed = settings.seed;
     inner.updates = *settings.lifetimes.iter().max().expect("checked");
     let distribution = env.default_params_bytes();

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::MetaConfig;
+use super::config::{MetaConfig, Method};
 use super::learned::Learned;
 use super::trainer::{GenerationLog, MetaSnapshot, MetaTrainer};
 use crate::error::{Error, Result};
@@ -21,6 +21,8 @@ pub const LOG: &str = "log.csv";
 pub const CURVE: &str = "curve.png";
 pub const CONFIG: &str = "config.toml";
 pub const LEARNED: &str = "learned.toml";
+/// Meta-gradients: the tuned hyperparameters against generations.
+pub const TUNED_CURVE: &str = "hyperparameters.png";
 
 const MAGIC: &[u8; 8] = b"WGYMMETA";
 const VERSION: u32 = 1;
@@ -55,7 +57,11 @@ impl MetaCheckpoint {
             history: self.history.clone(),
         };
         let header = serde_json::to_value(header).expect("a header always serialises");
-        let blobs = s.es.blobs();
+        let mut blobs = s.es.blobs();
+        blobs.push((
+            "meta_gradient",
+            bytemuck::cast_slice(&s.meta_gradient).to_vec(),
+        ));
         let blobs: Vec<(&str, &[u8])> = blobs.iter().map(|(n, b)| (*n, b.as_slice())).collect();
         write_container(path, MAGIC, VERSION, header, &blobs)
     }
@@ -67,6 +73,9 @@ impl MetaCheckpoint {
         let header: Header =
             serde_json::from_value(header).map_err(|e| bad(format!("its header: {e}")))?;
         let es = EsState::from_blobs(&mut blobs, |name| bad(format!("it has no {name}")))?;
+        // Absent from checkpoints written before meta-gradients.
+        let meta_gradient =
+            bytemuck::pod_collect_to_vec(&blobs.remove("meta_gradient").unwrap_or_default());
         Ok(MetaCheckpoint {
             env: header.env,
             config: header.config,
@@ -76,6 +85,7 @@ impl MetaCheckpoint {
                 step_count: header.step_count,
                 env_steps: header.env_steps,
                 es,
+                meta_gradient,
             },
         })
     }
@@ -192,6 +202,18 @@ impl MetaRun {
             self.meta.config(),
             &self.history,
         )?;
+        let points: Vec<(f64, &[(String, f32)])> = self
+            .history
+            .iter()
+            .map(|r| (r.generation as f64, &r.tuned[..]))
+            .collect();
+        let title = format!("{}: meta-gradient hyperparameters", self.env_id);
+        crate::learn::report::write_tuned_curve(
+            &self.out.join(TUNED_CURVE),
+            &title,
+            "generation",
+            &points,
+        )?;
         let learned = Learned::new(
             self.meta.config(),
             &self.meta.mean()?,
@@ -234,14 +256,24 @@ pub fn summarize(row: &GenerationLog, members_per_task: u32) -> ([f32; 4], f32, 
 fn write_csv(path: &Path, rows: &[GenerationLog], members_per_task: u32) -> Result<()> {
     let mut text = String::from(
         "generation,lifetime,env_steps,seconds,fitness_mean,fitness_std,fitness_min,fitness_max,\
-         member_reward_per_step,baseline_reward_per_step,best_so_far\n",
+         member_reward_per_step,baseline_reward_per_step,best_so_far",
     );
+    // Meta-gradients: the tuned hyperparameters after each generation.
+    for (name, _) in rows.first().map_or(&[][..], |r| &r.tuned[..]) {
+        text.push(',');
+        text.push_str(name);
+    }
+    text.push('\n');
     for r in rows {
         let ([mean, std, min, max], baseline, reward) = summarize(r, members_per_task);
         text.push_str(&format!(
-            "{},{},{},{:.3},{mean},{std},{min},{max},{reward},{baseline},{}\n",
+            "{},{},{},{:.3},{mean},{std},{min},{max},{reward},{baseline},{}",
             r.generation, r.lifetime, r.env_steps, r.seconds, r.best_so_far
         ));
+        for (_, value) in &r.tuned {
+            text.push_str(&format!(",{value}"));
+        }
+        text.push('\n');
     }
     write_atomically(path, text.as_bytes())
 }
@@ -258,24 +290,33 @@ fn write_curve(path: &Path, env_id: &str, c: &MetaConfig, rows: &[GenerationLog]
         .iter()
         .map(|(x, s)| (*x, s[2] as f64, s[3] as f64))
         .collect();
-    let y_label = if c.normalize {
+    let es = c.method == Method::Es;
+    let relative = es && c.normalize;
+    let y_label = if relative {
         "fitness: reward per step - PPO's"
     } else {
         "fitness: reward per step"
     };
-    let mut series = vec![
-        Series::line("population mean", PALETTE[0], mean).with_band("population min-max", band)
-    ];
-    if c.normalize {
+    let (line, band_label) = if es {
+        ("population mean", "population min-max")
+    } else {
+        ("mean over agents", "agents' min-max")
+    };
+    let mut series = vec![Series::line(line, PALETTE[0], mean).with_band(band_label, band)];
+    if relative {
         let zero = rows.iter().map(|r| (r.generation as f64, 0.0)).collect();
         series.push(Series::line("PPO", PALETTE[1], zero));
     }
     Figure {
-        title: format!(
-            "{env_id}: ES meta-training ({:?}, {})",
-            c.learn,
-            c.es.strategy.name()
-        ),
+        title: if es {
+            format!(
+                "{env_id}: ES meta-training ({:?}, {})",
+                c.learn,
+                c.es.strategy.name()
+            )
+        } else {
+            format!("{env_id}: meta-gradient hyperparameter tuning")
+        },
         x_label: "generation".into(),
         y_label: y_label.into(),
         series,

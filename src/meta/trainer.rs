@@ -1,20 +1,24 @@
-//! `MetaTrainer`: ES over a learned object that the inner learners' kernels read. Each
-//! generation: the ES asks for a population; every member's objective row goes to its inner
-//! agents; the inner agents start a lifetime (fresh weights, a task per antithetic pair) and
-//! train for it with PPO on the GPU; one rollout after the last update measures each
-//! member's fitness; the ES is told. Nothing is read back unless logged.
+//! `MetaTrainer`: the outer loop over a learned object that the inner learners' kernels
+//! read. With ES, each generation: the ES asks for a population; every member's objective
+//! row goes to its inner agents; the inner agents start a lifetime (fresh weights, a task
+//! per antithetic pair) and train for it with PPO on the GPU; one rollout after the last
+//! update measures each member's fitness; the ES is told. With meta-gradients, each
+//! generation is a lifetime of `agents` inner agents on fresh tasks whose shared
+//! hyperparameters the meta-gradient steps after every update (`learn::meta_gradient`);
+//! the outer state carries over to the next lifetime. Nothing is read back unless logged.
 
 use std::sync::Arc;
 
-use super::config::MetaConfig;
+use super::config::{MetaConfig, Method};
 use super::kernels::MetaKernels;
 use super::layout::Layout;
 use crate::driver::Streams;
 use crate::env::Env;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::es::{Es, EsState};
 use crate::gpu::Gpu;
-use crate::learn::trainer::Tasks;
+use crate::learn::meta_gradient::{META_SLOT, SLOT_T};
+use crate::learn::trainer::{Tasks, STATS, STAT_REWARD_SUM};
 use crate::learn::{Trainer, TrainerOptions};
 use crate::rng::{self, Key};
 use crate::vec_env::ParamsInit;
@@ -33,8 +37,11 @@ pub struct GenerationLog {
     pub fitness: Vec<f32>,
     /// The PPO baseline's reward per step in each task group (empty without one).
     pub baseline: Vec<f32>,
-    /// The best fitness of any generation so far.
+    /// The best fitness of any generation so far (meta-gradients: the best mean).
     pub best_so_far: f32,
+    /// Meta-gradients: the tuned hyperparameters (name, value) after the generation.
+    #[serde(default)]
+    pub tuned: Vec<(String, f32)>,
 }
 
 /// Everything a meta-training run carries from one generation to the next.
@@ -43,15 +50,30 @@ pub struct MetaSnapshot {
     pub generation: u32,
     pub step_count: u32,
     pub env_steps: u64,
+    /// The ES's state; for meta-gradients, only its mean (the learned meta-parameters).
     pub es: EsState,
+    /// Meta-gradients: the outer state, the objective rows and the best mean fitness
+    /// (empty for ES).
+    pub meta_gradient: Vec<f32>,
+}
+
+/// The outer optimizer and what it alone needs.
+enum Outer {
+    Es {
+        es: Box<Es>,
+        kernels: Box<MetaKernels>,
+    },
+    MetaGradient {
+        generation: u32,
+        best_so_far: f32,
+    },
 }
 
 pub struct MetaTrainer {
     config: MetaConfig,
     layout: Layout,
-    es: Es,
+    outer: Outer,
     trainer: Trainer,
-    kernels: MetaKernels,
     /// The env's task distribution: one params struct.
     task_distribution: Vec<u8>,
     env_steps: u64,
@@ -60,9 +82,17 @@ pub struct MetaTrainer {
 impl MetaTrainer {
     pub fn new(gpu: &Gpu, env: Arc<dyn Env>, config: MetaConfig) -> Result<MetaTrainer> {
         config.check()?;
-        let layout = Layout::for_training(&config);
-        let es = Es::new(gpu, config.es.clone(), &vec![0.0; config.dim() as usize])?;
-        let mut inner = config.inner.clone();
+        let layout = match config.method {
+            Method::Es => Layout::for_training(&config),
+            // Every agent its own task, weights and random streams.
+            Method::MetaGrad => Layout {
+                groups: config.agents,
+                members: 1,
+                slots: 1,
+                per_slot: 1,
+            },
+        };
+        let mut inner = config.inner_config();
         inner.seed = config.seed;
         inner.updates = config.lifetime[1];
         let task_distribution = env.default_params_bytes();
@@ -74,22 +104,34 @@ impl MetaTrainer {
             config.objective(),
             task_key(config.seed, 0),
         )?;
-        let uniform = layout.uniform(&config, trainer.config().samples());
-        let base = config.objective().row(trainer.config());
-        let kernels = MetaKernels::new(
-            gpu,
-            uniform,
-            &base,
-            es.population_buffer(),
-            es.fitness_buffer(),
-            &trainer,
-        )?;
+        let outer = match config.method {
+            Method::Es => {
+                let es = Es::new(gpu, config.es.clone(), &vec![0.0; config.dim() as usize])?;
+                let uniform = layout.uniform(&config, trainer.config().samples());
+                let base = config.objective().row(trainer.config());
+                let kernels = MetaKernels::new(
+                    gpu,
+                    uniform,
+                    &base,
+                    es.population_buffer(),
+                    es.fitness_buffer(),
+                    &trainer,
+                )?;
+                Outer::Es {
+                    es: Box::new(es),
+                    kernels: Box::new(kernels),
+                }
+            }
+            Method::MetaGrad => Outer::MetaGradient {
+                generation: 0,
+                best_so_far: f32::NEG_INFINITY,
+            },
+        };
         Ok(MetaTrainer {
             config,
             layout,
-            es,
+            outer,
             trainer,
-            kernels,
             task_distribution,
             env_steps: 0,
         })
@@ -101,15 +143,22 @@ impl MetaTrainer {
     pub fn layout(&self) -> Layout {
         self.layout
     }
-    pub fn es(&self) -> &Es {
-        &self.es
+    /// The ES (None for meta-gradients).
+    pub fn es(&self) -> Option<&Es> {
+        match &self.outer {
+            Outer::Es { es, .. } => Some(es),
+            Outer::MetaGradient { .. } => None,
+        }
     }
     pub fn trainer(&self) -> &Trainer {
         &self.trainer
     }
     /// Generations done.
     pub fn generation(&self) -> u32 {
-        self.es.generation()
+        match &self.outer {
+            Outer::Es { es, .. } => es.generation(),
+            Outer::MetaGradient { generation, .. } => *generation,
+        }
     }
     pub fn env_steps(&self) -> u64 {
         self.env_steps
@@ -146,12 +195,15 @@ impl MetaTrainer {
             .collect()
     }
 
-    /// One generation: ask, a lifetime of inner training, the fitness rollout, tell.
+    /// One generation: (ES: ask) a lifetime of inner training, the fitness rollout, (ES:
+    /// tell).
     pub fn step(&mut self) -> Result<()> {
-        let g = self.es.generation();
+        let g = self.generation();
         let lifetime = self.lifetime(g);
-        self.es.ask()?;
-        self.kernels.expand()?;
+        if let Outer::Es { es, kernels } = &mut self.outer {
+            es.ask()?;
+            kernels.expand()?;
+        }
         let weights = self.initial_weights(g);
         let tasks = Tasks {
             base: &self.task_distribution,
@@ -164,50 +216,127 @@ impl MetaTrainer {
             self.trainer.update()?;
         }
         self.trainer.rollout_only()?;
-        self.kernels.fitness()?;
-        self.es.tell()?;
+        match &mut self.outer {
+            Outer::Es { es, kernels } => {
+                kernels.fitness()?;
+                es.tell()?;
+            }
+            Outer::MetaGradient { generation, .. } => *generation += 1,
+        }
         self.env_steps += self.env_steps_of(lifetime);
         Ok(())
     }
 
     /// The last generation's log row (reads back the fitness, the baselines and the ES's
     /// scalars).
-    pub fn log(&self, seconds: f64) -> Result<GenerationLog> {
-        let stats = self.es.stats()?;
-        let baseline = if self.config.normalize {
-            self.kernels.baseline()?
-        } else {
-            Vec::new()
+    pub fn log(&mut self, seconds: f64) -> Result<GenerationLog> {
+        let generation = self.generation();
+        let lifetime = self.lifetime(generation.saturating_sub(1));
+        let (fitness, baseline, best_so_far) = match &mut self.outer {
+            Outer::Es { es, kernels } => {
+                let baseline = if self.config.normalize {
+                    kernels.baseline()?
+                } else {
+                    Vec::new()
+                };
+                (es.fitness()?, baseline, es.stats()?.best_so_far)
+            }
+            Outer::MetaGradient { best_so_far, .. } => {
+                // Each agent's reward per step in the fitness rollout.
+                let samples = self.trainer.config().samples() as f32;
+                let stats = self.trainer.raw_stats()?;
+                let fitness: Vec<f32> = stats
+                    .chunks(STATS as usize)
+                    .map(|s| s[STAT_REWARD_SUM as usize] / samples)
+                    .collect();
+                let mean = fitness.iter().sum::<f32>() / fitness.len() as f32;
+                *best_so_far = best_so_far.max(mean);
+                (fitness, Vec::new(), *best_so_far)
+            }
         };
-        let generation = self.es.generation();
         Ok(GenerationLog {
             generation,
-            lifetime: self.lifetime(generation.saturating_sub(1)),
+            lifetime,
             env_steps: self.env_steps,
             seconds,
-            fitness: self.es.fitness()?,
+            fitness,
             baseline,
-            best_so_far: stats.best_so_far,
+            best_so_far,
+            tuned: self.trainer.tuned_hyperparameters()?,
         })
     }
 
-    /// The learned meta-parameters: the search's mean.
+    /// The learned meta-parameters: the search's mean, or for meta-gradients the log-scale
+    /// factors t of the ES's hyperparameter vector (0 for those it does not tune).
     pub fn mean(&self) -> Result<Vec<f32>> {
-        self.es.mean()
+        match &self.outer {
+            Outer::Es { es, .. } => es.mean(),
+            Outer::MetaGradient { .. } => {
+                let state = self.trainer.meta_state()?;
+                let mg = self
+                    .trainer
+                    .config()
+                    .meta_gradient
+                    .clone()
+                    .expect("meta-grad");
+                let mut theta = vec![0.0; self.config.dim() as usize];
+                for h in mg.learn {
+                    theta[h.row_slot()] = state[h.index() * META_SLOT + SLOT_T];
+                }
+                Ok(theta)
+            }
+        }
     }
 
     pub fn snapshot(&self) -> Result<MetaSnapshot> {
+        let (es, meta_gradient) = match &self.outer {
+            Outer::Es { es, .. } => (es.state()?, Vec::new()),
+            Outer::MetaGradient { best_so_far, .. } => {
+                let mean = EsState {
+                    mean: self.mean()?,
+                    sigma: Vec::new(),
+                    moments: Vec::new(),
+                    scalars: Vec::new(),
+                    best: Vec::new(),
+                };
+                let mut state = self.trainer.meta_state()?;
+                state.extend(self.trainer.objective_rows()?);
+                state.push(*best_so_far);
+                (mean, state)
+            }
+        };
         Ok(MetaSnapshot {
-            generation: self.es.generation(),
+            generation: self.generation(),
             step_count: self.trainer.progress().step_count,
             env_steps: self.env_steps,
-            es: self.es.state()?,
+            es,
+            meta_gradient,
         })
     }
 
     /// Continue from a snapshot of a run with the same env and config.
     pub fn restore(&mut self, s: &MetaSnapshot) -> Result<()> {
-        self.es.restore(&s.es, s.generation)?;
+        match &mut self.outer {
+            Outer::Es { es, .. } => es.restore(&s.es, s.generation)?,
+            Outer::MetaGradient {
+                generation,
+                best_so_far,
+            } => {
+                let state_len = self.trainer.meta_state()?.len();
+                let rows_len = self.trainer.objective_rows()?.len();
+                if s.meta_gradient.len() != state_len + rows_len + 1 {
+                    return Err(Error::invalid(
+                        "meta-training checkpoint",
+                        "its meta-gradient state does not fit this config",
+                    ));
+                }
+                let (state, rest) = s.meta_gradient.split_at(state_len);
+                self.trainer.set_objective(&rest[..rows_len])?;
+                self.trainer.set_meta_state(state)?;
+                *generation = s.generation;
+                *best_so_far = rest[rows_len];
+            }
+        }
         self.trainer.set_step_count(s.step_count);
         self.env_steps = s.env_steps;
         Ok(())

@@ -1,0 +1,510 @@
+//! Meta-gradients (Xu et al. 2018, "Meta-Gradient Reinforcement Learning"): how the
+//! validation objective J after an inner update changes with the meta-parameters eta that
+//! enter the inner loss, followed by an outer Adam on eta during training. Host side and CPU
+//! twin of `shaders/meta_gradient_loss.wgsl` and `shaders/meta_gradient.wgsl`.
+//!
+//! The inner update is truncated to one step (K = 1): theta' = theta - alpha grad L(theta;
+//! eta), where grad L is the mean of the first epoch's minibatch gradients at theta (the
+//! ratio is 1 there, so PPO, LPO and A2C share it) and alpha the agent's learning rate; the
+//! optimizer's preconditioning is left out, as Xu et al. leave RMSProp's. So
+//! d theta' / d eta_k = -alpha grad (d L / d eta_k), the gradient of a surrogate loss: a
+//! backward pass with the advantages' tangents in place of the advantages (gamma, lambda)
+//! or with the entropy alone (the entropy weight). J(theta') = mean A' log pi_theta'(a|s)
+//! on the next rollout, which theta' collects, with GAE at fixed reference values of gamma
+//! and lambda (normalised as the loss normalises). Each update thus finishes the previous
+//! update's meta-gradient and starts its own: one rollout serves both, as in Xu et al.
+//!
+//! LPO's learned drift is not among the meta-parameters: at ratio 1 the drift and its
+//! slope vanish (relu of a negative margin), so its one-step meta-gradient is exactly 0.
+
+use bytemuck::{Pod, Zeroable};
+use serde::{Deserialize, Serialize};
+
+use super::config::TrainConfig;
+use super::net::PolicyNet;
+use super::objective::{
+    Objective, OBJ_ENT_COEF, OBJ_GAE_LAMBDA, OBJ_GAMMA, OBJ_LR, OBJ_REF_GAE_LAMBDA, OBJ_REF_GAMMA,
+};
+use super::ppo::{self, EnvStats, PpoConfig, TrajStep, ALGO_A2C};
+use super::trainer::permutation_key;
+use super::twin::{self, Records};
+use crate::driver::Streams;
+use crate::error::{Error, Result};
+use crate::rng;
+
+/// A hyperparameter the meta-gradient can tune.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hyper {
+    Gamma,
+    GaeLambda,
+    EntCoef,
+    Lr,
+}
+
+pub const HYPERS: [Hyper; 4] = [Hyper::Gamma, Hyper::GaeLambda, Hyper::EntCoef, Hyper::Lr];
+
+impl Hyper {
+    /// Its index k (slot 1 + k of the directions, bit k of the mask).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+    /// Its slot in the objective row.
+    pub fn row_slot(self) -> usize {
+        match self {
+            Hyper::Gamma => OBJ_GAMMA,
+            Hyper::GaeLambda => OBJ_GAE_LAMBDA,
+            Hyper::EntCoef => OBJ_ENT_COEF,
+            Hyper::Lr => OBJ_LR,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Hyper::Gamma => "gamma",
+            Hyper::GaeLambda => "gae_lambda",
+            Hyper::EntCoef => "ent_coef",
+            Hyper::Lr => "lr",
+        }
+    }
+    /// gamma and lambda move 1 - eta by e^t, the others eta itself.
+    fn is_discount(self) -> bool {
+        matches!(self, Hyper::Gamma | Hyper::GaeLambda)
+    }
+    /// eta from its log-scale factor t (twin of `eta_of`).
+    pub fn eta(self, base: f32, t: f32) -> f32 {
+        if self.is_discount() {
+            (1.0 - (1.0 - base) * t.exp()).clamp(0.0, 1.0)
+        } else {
+            base * t.exp()
+        }
+    }
+    /// d eta / d t: 0 where gamma or lambda is clamped to [0, 1].
+    fn d_eta(self, base: f32, t: f32) -> f32 {
+        let unclamped = 1.0 - (1.0 - base) * t.exp();
+        if !self.is_discount() {
+            base * t.exp()
+        } else if (0.0..=1.0).contains(&unclamped) {
+            -(1.0 - base) * t.exp()
+        } else {
+            0.0
+        }
+    }
+    fn term(self) -> u32 {
+        META_GAMMA + self as u32
+    }
+}
+
+/// The `[meta_gradient]` table of a training config: tune these hyperparameters online.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetaGradient {
+    /// Which of gamma, gae_lambda, ent_coef and lr to tune.
+    pub learn: Vec<Hyper>,
+    /// The outer Adam's step on each log-scale factor t.
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    /// Bound on |t|: eta stays within a factor e^max_log_scale of its start (of 1 - eta
+    /// for gamma and lambda).
+    pub max_log_scale: f32,
+    /// J's fixed discount and GAE lambda.
+    pub reference_gamma: f32,
+    pub reference_gae_lambda: f32,
+    /// One eta for all agents, their meta-gradients averaged (else one per agent).
+    pub shared: bool,
+}
+
+impl Default for MetaGradient {
+    fn default() -> Self {
+        MetaGradient {
+            learn: vec![Hyper::Gamma],
+            lr: 0.05,
+            beta1: 0.9,
+            beta2: 0.999,
+            max_log_scale: 5.0,
+            reference_gamma: 0.99,
+            reference_gae_lambda: 1.0,
+            shared: false,
+        }
+    }
+}
+
+impl MetaGradient {
+    pub fn mask(&self) -> u32 {
+        self.learn.iter().fold(0, |m, h| m | 1 << h.index())
+    }
+
+    pub fn check(&self) -> Result<()> {
+        let bad = |what: &str, why: String| {
+            Err(Error::invalid(
+                format!("config `meta_gradient.{what}`"),
+                why,
+            ))
+        };
+        if self.learn.is_empty() {
+            return bad(
+                "learn",
+                "name at least one of gamma, gae_lambda, ent_coef, lr".into(),
+            );
+        }
+        for (i, h) in self.learn.iter().enumerate() {
+            if self.learn[..i].contains(h) {
+                return bad("learn", format!("{} is named twice", h.name()));
+            }
+        }
+        let positive = [("lr", self.lr), ("max_log_scale", self.max_log_scale)];
+        for (name, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(name, format!("{v} must be a finite number > 0"));
+            }
+        }
+        let unit = [
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("reference_gamma", self.reference_gamma),
+            ("reference_gae_lambda", self.reference_gae_lambda),
+        ];
+        for (name, v) in unit {
+            let open = name.starts_with("beta");
+            if !(0.0..=1.0).contains(&v) || (open && v == 1.0) {
+                return bad(
+                    name,
+                    format!("{v} is not in [0, 1{}", if open { ")" } else { "]" }),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+pub const META_NONE: u32 = 0;
+pub const META_VALIDATION: u32 = 1;
+pub const META_GAMMA: u32 = 2;
+pub const META_LAMBDA: u32 = 3;
+pub const META_ENTROPY: u32 = 4;
+pub const META_LR: u32 = 5;
+
+/// Floats per agent of the meta state, and per hyperparameter within it.
+pub const META_STATE: usize = 24;
+pub const META_SLOT: usize = 6;
+/// Within a hyperparameter's slot: t, Adam's moments, d J / d eta, base, outer steps.
+pub const SLOT_T: usize = 0;
+pub const SLOT_GRAD: usize = 3;
+pub const SLOT_BASE: usize = 4;
+/// Direction slots per agent: grad J, then d theta' / d eta_k.
+pub const DIRECTIONS: usize = 5;
+/// The outer Adam's epsilon: meta-gradients are small (alpha times a dot product).
+pub const OUTER_EPS: f32 = 1e-12;
+
+/// Twin of WGSL `MetaGradConfig`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct MetaGradConfig {
+    pub params: u32,
+    pub actor_params: u32,
+    pub log_std_offset: u32,
+    pub log_std_len: u32,
+    pub slot: u32,
+    pub scale: f32,
+    pub times_lr: u32,
+    pub overwrite: u32,
+    pub group: u32,
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub max_log_scale: f32,
+    pub mask: u32,
+    pub objective_stride: u32,
+    pub agents: u32,
+    pub _pad: [u32; 3],
+}
+
+/// One agent's initial meta state: t = 0 from the row's hyperparameters.
+pub fn initial_state(row: &[f32]) -> [f32; META_STATE] {
+    let mut s = [0.0; META_STATE];
+    for h in HYPERS {
+        s[h.index() * META_SLOT + SLOT_BASE] = row[h.row_slot()];
+    }
+    s
+}
+
+/// Twin of `gae_tangents` for one env: (dA/dgamma, dA/dlambda) per step, given the
+/// advantages `gae` wrote.
+pub fn gae_tangents(gamma: f32, lambda: f32, steps: &[TrajStep], last_value: f32) -> Vec<[f32; 2]> {
+    let mut out = vec![[0.0; 2]; steps.len()];
+    let (mut next_value, mut next_adv, mut next) = (last_value, 0.0f32, [0.0f32; 2]);
+    for (t, s) in steps.iter().enumerate().rev() {
+        let terminated = s.flags & ppo::FLAG_TERMINATED != 0;
+        let truncated = s.flags & ppo::FLAG_TRUNCATED != 0;
+        let bootstrap = if terminated {
+            0.0
+        } else if truncated {
+            s.final_value
+        } else {
+            next_value
+        };
+        let cut = terminated || truncated;
+        let d_gamma = bootstrap
+            + if cut {
+                0.0
+            } else {
+                lambda * next_adv + gamma * lambda * next[0]
+            };
+        let d_lambda = if cut {
+            0.0
+        } else {
+            gamma * next_adv + gamma * lambda * next[1]
+        };
+        out[t] = [d_gamma, d_lambda];
+        next_value = s.value;
+        next_adv = s.advantage;
+        next = out[t];
+    }
+    out
+}
+
+/// Twin of `gae` (at the agents' or, for validation, the reference gamma and lambda) and
+/// then `gae_tangents` over every env of every agent: advantages written into `traj`,
+/// tangents returned ([agent][env][step]). `rows` are the objective rows, [agent][stride].
+pub fn advantages_and_tangents(
+    c: &TrainConfig,
+    traj: &mut [TrajStep],
+    env_stats: &[EnvStats],
+    rows: &[f32],
+    reference: bool,
+) -> Vec<[f32; 2]> {
+    let stride = rows.len() / (env_stats.len() / c.envs as usize);
+    let steps = c.steps as usize;
+    let mut out = Vec::with_capacity(traj.len());
+    for (env, stats) in env_stats.iter().enumerate() {
+        let row = &rows[env / c.envs as usize * stride..][..stride];
+        let (gamma, lambda) = if reference {
+            (row[OBJ_REF_GAMMA], row[OBJ_REF_GAE_LAMBDA])
+        } else {
+            (row[OBJ_GAMMA], row[OBJ_GAE_LAMBDA])
+        };
+        let records = &mut traj[env * steps..(env + 1) * steps];
+        ppo::gae(gamma, lambda, c.reward_scale, records, stats.last_value);
+        out.extend(gae_tangents(gamma, lambda, records, stats.last_value));
+    }
+    out
+}
+
+/// The first epoch's minibatches of `agent` at `update`, as `gather` draws them (sample
+/// indices into every agent's records).
+pub fn first_epoch_minibatches(
+    c: &TrainConfig,
+    agent_streams: Streams,
+    update: u32,
+    agent: usize,
+) -> Vec<Vec<usize>> {
+    let (samples, m) = (c.samples(), c.minibatch());
+    let key = rng::fold(
+        permutation_key(c.seed, update, 0),
+        agent_streams.index(agent as u32),
+    );
+    (0..c.minibatches)
+        .map(|b| {
+            (0..m)
+                .map(|r| agent * samples as usize + ppo::permute(key, samples, b * m + r) as usize)
+                .collect()
+        })
+        .collect()
+}
+
+/// Twin of `normalized_tangent`.
+pub fn normalized_tangent(normalize: bool, a: f32, d_a: f32, sums: [f32; 4], m: usize) -> f32 {
+    if !normalize {
+        return d_a;
+    }
+    let inv_m = 1.0 / m as f32;
+    let mean = sums[0] * inv_m;
+    let sd = (sums[1] * inv_m - mean * mean).max(0.0).sqrt();
+    let sigma = sd + 1e-8;
+    let mean_d = sums[2] * inv_m;
+    let d_sd = if sd > 0.0 {
+        (sums[3] * inv_m - mean * mean_d) / sd
+    } else {
+        0.0
+    };
+    (d_a - mean_d) / sigma - (a - mean) * d_sd / (sigma * sigma)
+}
+
+/// One agent's data for the twin: its rollout records, (for the directions) its tangents,
+/// and the first epoch's minibatches (sample indices into the records).
+pub struct AgentData<'a> {
+    pub records: Records<'a>,
+    pub tangents: &'a [[f32; 2]],
+    pub minibatches: &'a [Vec<usize>],
+}
+
+/// The surrogate of `term` (a `META_*`): its mean-over-minibatches gradient (each
+/// minibatch's mean, as `meta_loss` and the backward pass compute it) and value.
+pub fn surrogate(
+    c: &TrainConfig,
+    net: &PolicyNet,
+    row: &[f32],
+    w: &[f32],
+    data: &AgentData,
+    term: u32,
+) -> (Vec<f32>, f64) {
+    let shape = Objective::default();
+    let mut cfg = PpoConfig::new(c, 0, c.updates);
+    cfg.algo = ALGO_A2C; // -x grad log pi for the x given
+    cfg.meta_term = term;
+    let mut row = row[..super::objective::HYPER].to_vec();
+    row[OBJ_ENT_COEF] = match term {
+        META_ENTROPY => 1.0,
+        META_LR => row[OBJ_ENT_COEF], // the inner loss itself
+        _ => 0.0,
+    };
+    let traj = data.records.traj;
+    let mut total = vec![0.0f32; net.params() as usize];
+    let mut value = 0.0f64;
+    let b = data.minibatches.len() as f32;
+    for rows in data.minibatches {
+        cfg.minibatch = rows.len() as u32;
+        let sums = rows.iter().fold([0.0f32; 4], |s, &i| {
+            let (a, k) = (
+                traj[i].advantage,
+                (term.max(META_GAMMA) - META_GAMMA).min(1),
+            );
+            let d = data.tangents.get(i).map_or(0.0, |t| t[k as usize]);
+            [s[0] + a, s[1] + a * a, s[2] + d, s[3] + a * d]
+        });
+        let x = |i: usize| -> f32 {
+            let s = &traj[i];
+            match term {
+                META_ENTROPY => 0.0,
+                META_VALIDATION | META_LR => {
+                    if c.normalize_advantages {
+                        ppo::normalize(s.advantage, sums[0], sums[1], rows.len() as u32)
+                    } else {
+                        s.advantage
+                    }
+                }
+                _ => {
+                    let k = (term - META_GAMMA) as usize;
+                    normalized_tangent(
+                        c.normalize_advantages,
+                        s.advantage,
+                        data.tangents[i][k],
+                        sums,
+                        rows.len(),
+                    )
+                }
+            }
+        };
+        let objective = (&shape, &row[..]);
+        let (grads, terms) = twin::gradient_with(&cfg, objective, net, w, data.records, rows, x);
+        for (t, g) in total.iter_mut().zip(grads) {
+            *t += g / b;
+        }
+        // -x log pi - ent_coef entropy, per sample: the surrogate's loss.
+        let loss = terms[0] as f64 - row[OBJ_ENT_COEF] as f64 * terms[2] as f64;
+        value += loss / rows.len() as f64 / b as f64;
+    }
+    (total, value)
+}
+
+/// The directions d theta' / d eta_k = -alpha grad (dL / d eta_k) of every learned
+/// hyperparameter (zero for the others), alpha = the agent's learning rate times the
+/// schedule's `lr_scale`; for the learning rate itself, -lr_scale grad L.
+pub fn directions(
+    c: &TrainConfig,
+    net: &PolicyNet,
+    row: &[f32],
+    w: &[f32],
+    data: &AgentData,
+    lr_scale: f32,
+) -> [Vec<f32>; HYPERS.len()] {
+    let mg = c.meta_gradient.clone().unwrap_or_default();
+    let alpha = row[OBJ_LR] * lr_scale;
+    HYPERS.map(|h| {
+        if mg.learn.contains(&h) {
+            let (g, _) = surrogate(c, net, row, w, data, h.term());
+            let scale = if h == Hyper::Lr { lr_scale } else { alpha };
+            g.iter().map(|x| -scale * x).collect()
+        } else {
+            vec![0.0; net.params() as usize]
+        }
+    })
+}
+
+/// grad J on validation records whose advantages are GAE at the reference values.
+pub fn validation_gradient(
+    c: &TrainConfig,
+    net: &PolicyNet,
+    row: &[f32],
+    w: &[f32],
+    data: &AgentData,
+) -> Vec<f32> {
+    let (g, _) = surrogate(c, net, row, w, data, META_VALIDATION);
+    g.iter().map(|x| -x).collect()
+}
+
+/// J itself (for finite differences).
+pub fn validation_objective(
+    c: &TrainConfig,
+    net: &PolicyNet,
+    row: &[f32],
+    w: &[f32],
+    data: &AgentData,
+) -> f64 {
+    -surrogate(c, net, row, w, data, META_VALIDATION).1
+}
+
+/// The one-step inner update of the meta-gradient's model: theta - alpha grad L.
+pub fn inner_step(
+    c: &TrainConfig,
+    net: &PolicyNet,
+    row: &[f32],
+    w: &[f32],
+    data: &AgentData,
+    lr_scale: f32,
+) -> Vec<f32> {
+    let shape = Objective::default();
+    let alpha = row[OBJ_LR] * lr_scale;
+    let mut grads = vec![0.0f32; w.len()];
+    let b = data.minibatches.len() as f32;
+    for rows in data.minibatches {
+        let g = twin::minibatch_gradient(c, (&shape, row), net, w, data.records, rows);
+        for (t, x) in grads.iter_mut().zip(g) {
+            *t += x / b;
+        }
+    }
+    w.iter().zip(&grads).map(|(w, g)| w - alpha * g).collect()
+}
+
+/// Twin of `meta_dot`: d J / d eta_k = grad J . d theta' / d eta_k over the actor's weights
+/// and log standard deviations.
+pub fn meta_gradient(net: &PolicyNet, v: &[f32], direction: &[f32]) -> f32 {
+    let actor = 0..net.critic_offset() as usize;
+    let log_std = net.log_std_offset() as usize..net.params() as usize;
+    let dots: Vec<f32> = actor.chain(log_std).map(|p| v[p] * direction[p]).collect();
+    super::nn::column_sum(dots.into_iter(), false)
+}
+
+/// Twin of `outer_adam` for one group: the mean of its agents' d J / d eta in `states`,
+/// an Adam ascent step on the first agent's t, and the new eta for every agent's row.
+pub fn outer_adam(mg: &MetaGradient, states: &mut [[f32; META_STATE]], rows: &mut [&mut [f32]]) {
+    for h in &mg.learn {
+        let k = h.index() * META_SLOT;
+        let g = states.iter().map(|s| s[k + SLOT_GRAD]).sum::<f32>() / states.len() as f32;
+        let s = &mut states[0];
+        let (t, base) = (s[k + SLOT_T], s[k + SLOT_BASE]);
+        let g_t = g * h.d_eta(base, t);
+        let steps = s[k + 5] + 1.0;
+        let m = mg.beta1 * s[k + 1] + (1.0 - mg.beta1) * g_t;
+        let v = mg.beta2 * s[k + 2] + (1.0 - mg.beta2) * g_t * g_t;
+        let m_hat = m / (1.0 - mg.beta1.powf(steps));
+        let v_hat = v / (1.0 - mg.beta2.powf(steps));
+        let t_new = (t + mg.lr * m_hat / (v_hat.sqrt() + OUTER_EPS))
+            .clamp(-mg.max_log_scale, mg.max_log_scale);
+        (s[k], s[k + 1], s[k + 2], s[k + 5]) = (t_new, m, v, steps);
+        for row in rows.iter_mut() {
+            row[h.row_slot()] = h.eta(base, t_new);
+        }
+    }
+}
