@@ -8,7 +8,6 @@
 // -(dA/d eta) log pi for eta = gamma or lambda, and of -entropy for the entropy weight;
 // for the learning rate, grad L itself (only the actor's part enters J).
 
-const META_NONE: u32 = 0u;
 // grad J on fresh samples: GAE with the reference gamma and lambda, -A' grad log pi.
 const META_VALIDATION: u32 = 1u;
 const META_GAMMA: u32 = 2u;

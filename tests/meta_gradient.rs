@@ -455,3 +455,34 @@ fn bad_meta_gradient_configs_are_clear_errors() {
     let good = TrainConfig::from_toml(ENV, "[meta_gradient]\nlearn = [\"ent_coef\"]\n").unwrap();
     assert_eq!(good.meta_gradient.unwrap().learn, vec![Hyper::EntCoef]);
 }
+
+/// Why LPO's drift is not a meta-parameter here: at the inner update's start (ratio 1) the
+/// inner gradient does not depend on the drift weights at all, so the one-step
+/// meta-gradient with respect to them is exactly 0.
+#[test]
+fn the_inner_gradient_at_ratio_one_ignores_the_drift() {
+    let c = config(HYPERS.to_vec());
+    let mut trainer = Trainer::new(&gpu(), make(ENV).unwrap(), 1, c.clone()).unwrap();
+    let net = trainer.net().clone();
+    let w = trainer.weights().unwrap();
+    trainer.update().unwrap();
+    let r = records_of(&trainer);
+    let shape = Objective { drift_hidden: 4 };
+    let rows = mg::first_epoch_minibatches(&c, Streams::default(), 0, 0);
+    let records = Records {
+        traj: &r.traj,
+        obs: &r.obs,
+        actions: &r.actions,
+    };
+    let gradient = |scale: f32| {
+        let mut row = shape.row(&c);
+        for (k, x) in row[wgym::learn::objective::HYPER..].iter_mut().enumerate() {
+            *x = scale * ((k % 7) as f32 - 3.0);
+        }
+        wgym::learn::twin::minibatch_gradient(&c, (&shape, &row), &net, &w, records, &rows[0])
+    };
+    let (zero, some, more) = (gradient(0.0), gradient(0.5), gradient(-2.0));
+    assert!(zero.iter().any(|g| *g != 0.0));
+    assert_eq!(zero, some, "the drift changed the gradient at ratio 1");
+    assert_eq!(zero, more, "the drift changed the gradient at ratio 1");
+}

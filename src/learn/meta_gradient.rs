@@ -177,7 +177,17 @@ impl MetaGradient {
     }
 }
 
-pub const META_NONE: u32 = 0;
+/// The tuned hyperparameters' values before any meta-gradient step: (name, value), as
+/// `Trainer::tuned_hyperparameters` reports them (nothing without a meta-gradient).
+pub fn starting_values(c: &TrainConfig) -> Vec<(String, f32)> {
+    let row = Objective::default().row(c);
+    c.meta_gradient
+        .iter()
+        .flat_map(|mg| &mg.learn)
+        .map(|h| (h.name().to_string(), row[h.row_slot()]))
+        .collect()
+}
+
 pub const META_VALIDATION: u32 = 1;
 pub const META_GAMMA: u32 = 2;
 pub const META_LAMBDA: u32 = 3;
@@ -365,35 +375,25 @@ pub fn surrogate(
     let b = data.minibatches.len() as f32;
     for rows in data.minibatches {
         cfg.minibatch = rows.len() as u32;
+        // The tangent of gamma or lambda this surrogate follows, if any.
+        let tangent = |i: usize| match term {
+            META_GAMMA | META_LAMBDA => data.tangents[i][(term - META_GAMMA) as usize],
+            _ => 0.0,
+        };
         let sums = rows.iter().fold([0.0f32; 4], |s, &i| {
-            let (a, k) = (
-                traj[i].advantage,
-                (term.max(META_GAMMA) - META_GAMMA).min(1),
-            );
-            let d = data.tangents.get(i).map_or(0.0, |t| t[k as usize]);
+            let (a, d) = (traj[i].advantage, tangent(i));
             [s[0] + a, s[1] + a * a, s[2] + d, s[3] + a * d]
         });
+        let normalize = c.normalize_advantages;
         let x = |i: usize| -> f32 {
-            let s = &traj[i];
+            let a = traj[i].advantage;
             match term {
                 META_ENTROPY => 0.0,
-                META_VALIDATION | META_LR => {
-                    if c.normalize_advantages {
-                        ppo::normalize(s.advantage, sums[0], sums[1], rows.len() as u32)
-                    } else {
-                        s.advantage
-                    }
+                META_GAMMA | META_LAMBDA => {
+                    normalized_tangent(normalize, a, tangent(i), sums, rows.len())
                 }
-                _ => {
-                    let k = (term - META_GAMMA) as usize;
-                    normalized_tangent(
-                        c.normalize_advantages,
-                        s.advantage,
-                        data.tangents[i][k],
-                        sums,
-                        rows.len(),
-                    )
-                }
+                _ if normalize => ppo::normalize(a, sums[0], sums[1], rows.len() as u32),
+                _ => a,
             }
         };
         let objective = (&shape, &row[..]);

@@ -68,7 +68,7 @@ pub struct PpoConfig {
     pub stream_block: u32,
     pub stream_group: u32,
     pub reward_scale: f32,
-    /// Which meta-gradient quantity the dispatch is for (`meta_gradient::META_*`).
+    /// Which meta-gradient quantity the dispatch is for (`meta_gradient::META_*`; 0: none).
     pub meta_term: u32,
 }
 

@@ -120,28 +120,32 @@ pub fn write_csv(path: &Path, rows: &[LogRow]) -> Result<()> {
     write_atomically(path, text.as_bytes())
 }
 
-/// Tuned hyperparameters against `x_label` (points: x and the (name, value) pairs there),
-/// each as its log-scale change from the first point (ln of (1 - eta) / (1 - eta_0) for
-/// gamma and lambda, of eta / eta_0 otherwise) so that all share one axis; a no-op without
-/// tuned hyperparameters.
+/// Tuned hyperparameters against `x_label` (points: x and the (name, value) pairs there,
+/// from `start` at x = 0), each as its log-scale change from its start (ln of (1 - eta) /
+/// (1 - eta_0) for gamma and lambda, of eta / eta_0 otherwise) so that all share one axis;
+/// a no-op without tuned hyperparameters.
 pub fn write_tuned_curve(
     path: &Path,
     title: &str,
     x_label: &str,
+    start: &[(String, f32)],
     points: &[(f64, &[(String, f32)])],
 ) -> Result<()> {
-    let Some((_, first)) = points.first().filter(|(_, t)| !t.is_empty()) else {
+    if start.is_empty() || points.is_empty() {
         return Ok(());
-    };
-    let series = first
+    }
+    let series = start
         .iter()
         .enumerate()
         .map(|(k, (name, start))| {
             let discount = name == "gamma" || name == "gae_lambda";
             let scale = |v: f32| (if discount { 1.0 - v } else { v }) as f64;
-            let line = points
-                .iter()
-                .map(|(x, t)| (*x, (scale(t[k].1) / scale(*start)).ln()))
+            let line = std::iter::once((0.0, 0.0))
+                .chain(
+                    points
+                        .iter()
+                        .map(|(x, t)| (*x, (scale(t[k].1) / scale(*start)).ln())),
+                )
                 .collect();
             let label = if discount {
                 format!("ln((1 - {name}) / start)")

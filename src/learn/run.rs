@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::checkpoint::Checkpoint;
 use super::config::TrainConfig;
+use super::meta_gradient;
 use super::report::{self, LogRow};
 use super::trainer::{AgentStats, Trainer};
 use crate::error::{Error, Result};
@@ -144,7 +145,14 @@ impl Run {
             .iter()
             .map(|r| (r.env_steps as f64, &r.tuned[..]))
             .collect();
-        report::write_tuned_curve(&self.out.join(TUNED_CURVE), &title, "env-steps", &points)
+        let start = meta_gradient::starting_values(self.trainer.config());
+        report::write_tuned_curve(
+            &self.out.join(TUNED_CURVE),
+            &title,
+            "env-steps",
+            &start,
+            &points,
+        )
     }
 }
 

@@ -208,10 +208,12 @@ impl MetaRun {
             .map(|r| (r.generation as f64, &r.tuned[..]))
             .collect();
         let title = format!("{}: meta-gradient hyperparameters", self.env_id);
+        let start = crate::learn::meta_gradient::starting_values(self.meta.trainer().config());
         crate::learn::report::write_tuned_curve(
             &self.out.join(TUNED_CURVE),
             &title,
             "generation",
+            &start,
             &points,
         )?;
         let learned = Learned::new(
