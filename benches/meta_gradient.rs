@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use wgym::learn::meta_gradient::{Hyper, MetaGradient, HYPERS};
-use wgym::learn::{TrainConfig, Trainer};
+use wgym::learn::{Objective, TrainConfig, Trainer, TrainerOptions};
 use wgym::Gpu;
 
 /// Updates timed per round, and rounds per variant.
@@ -51,21 +51,31 @@ fn main() {
         "config", "agents", "variant", "updates/s", "env-steps/s", "cost"
     );
     for (name, env_id, agents, c) in configs() {
-        let variants: Vec<(&str, Option<Vec<Hyper>>)> = vec![
-            ("PPO", None),
-            ("meta-gradient, gamma", Some(vec![Hyper::Gamma])),
-            ("meta-gradient, all 4", Some(HYPERS.to_vec())),
+        // (label, tuned hyperparameters, LPO drift network: 0 none, 1 fixed, 2 tuned)
+        let variants: Vec<(&str, Option<Vec<Hyper>>, u8)> = vec![
+            ("PPO", None, 0),
+            ("meta-gradient, gamma", Some(vec![Hyper::Gamma]), 0),
+            ("meta-gradient, all 4", Some(HYPERS.to_vec()), 0),
+            ("LPO, drift of 8", None, 1),
+            ("meta-gradient, drift", Some(vec![]), 2),
         ];
         let mut trainers: Vec<Trainer> = variants
             .iter()
-            .map(|(_, learn)| {
+            .map(|(_, learn, drift)| {
                 let mut c = c.clone();
                 c.meta_gradient = learn.clone().map(|learn| MetaGradient {
                     learn,
+                    drift: *drift == 2,
                     ..MetaGradient::default()
                 });
                 let env = wgym::make(env_id).unwrap();
-                let mut t = Trainer::new(&gpu, env, agents, c).unwrap();
+                let options = TrainerOptions {
+                    objective: Objective {
+                        drift_hidden: if *drift > 0 { 8 } else { 0 },
+                    },
+                    ..Default::default()
+                };
+                let mut t = Trainer::with_options(&gpu, env, agents, c, options).unwrap();
                 // Warm up; the second update also finishes a meta-gradient.
                 for _ in 0..2 {
                     t.update().unwrap();
@@ -80,7 +90,7 @@ fn main() {
             }
         }
         let steps = trainers[0].steps_per_update() as f64;
-        for ((label, _), total) in variants.iter().zip(&totals) {
+        for ((label, _, _), total) in variants.iter().zip(&totals) {
             let per_update = total / ROUNDS as f64;
             println!(
                 "{name:<18} {agents:>7} {label:<22} {:>10.2} {:>14.0} {:>7.2}x",

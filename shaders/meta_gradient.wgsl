@@ -2,7 +2,9 @@
 // the validation gradient and the directions d theta' / d eta from `sum_chunks`' gradients,
 // their dot products (d J / d eta), and the outer Adam step on the meta-parameters.
 //
-// eta_k for k = 0..3: gamma, lambda, the entropy weight, the learning rate. eta = 1 -
+// eta_k for k = 0..3: gamma, lambda, the entropy weight, the learning rate; k = 4 is LPO's
+// drift network, whose d J / d eta . u along a random direction u per agent and update
+// gives the forward-gradient estimate (d J / d eta . u) u (Baydin et al. 2022). eta = 1 -
 // (1 - base) e^t for gamma and lambda, base e^t for the others: the outer optimizer moves
 // the log-scale factor t, starting at 0 (the config's value).
 
@@ -23,10 +25,9 @@ struct MetaGradConfig {
     max_log_scale: f32,  // |t| bound
     mask: u32,           // bit k: eta_k is learned
     objective_stride: u32,
+    key: Key,            // of the drift directions u of this update
     agents: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    drift_params: u32,   // weights of LPO's drift network (0: none)
 }
 
 @group(0) @binding(0) var<uniform> mc: MetaGradConfig;
@@ -34,11 +35,15 @@ struct MetaGradConfig {
 @group(0) @binding(2) var<storage, read_write> directions: array<f32>; // [agent][DIRECTIONS][params]
 @group(0) @binding(3) var<storage, read_write> meta_state: array<f32>; // [agent][META_STATE]
 @group(0) @binding(4) var<storage, read_write> objective: array<f32>;  // [agent][stride]
+// The drift's forward-gradient direction u, then its outer Adam moments.
+@group(0) @binding(5) var<storage, read_write> drift_state: array<f32>; // [agent][3][drift_params]
 
 override WG: u32 = 64u;
 
-const DIRECTIONS: u32 = 5u; // grad J, then d theta' / d eta_k
-const META_STATE: u32 = 24u;
+const DIRECTIONS: u32 = 6u; // grad J, then d theta' / d eta_k (k = 4: along u)
+const META_STATE: u32 = 30u;
+const DRIFT: u32 = 4u;
+const HYPER: u32 = 8u; // the drift's weights in an objective row
 const META_SLOT: u32 = 6u; // per eta_k: t, Adam m, Adam v, d J / d eta_k, base, steps
 const OBJ_LR: u32 = 0u;
 
@@ -95,6 +100,51 @@ fn meta_dot(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
     }
     if lid == 0u {
         meta_state[agent * META_STATE + k * META_SLOT + 3u] = partial[0];
+        if k == DRIFT {
+            // outer_drift's step count, kept here so that its invocations all read one.
+            meta_state[agent * META_STATE + k * META_SLOT + 5u] += 1.0;
+        }
+    }
+}
+
+// u ~ N(0, I) per agent, for this update's drift direction.
+@compute @workgroup_size(WG)
+fn draw_drift_direction(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let agent = wid.z;
+    let i = gid.x;
+    if i >= mc.drift_params {
+        return;
+    }
+    drift_state[agent * 3u * mc.drift_params + i] = rng_normal(rng_fold(mc.key, agent), 2u * i);
+}
+
+// One outer Adam ascent step per drift weight and group of agents, on the mean of the
+// agents' forward gradients (d J / d eta . u_a) u_a.
+@compute @workgroup_size(WG)
+fn outer_drift(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let i = gid.x;
+    let first = wid.y * mc.group;
+    let n = mc.drift_params;
+    if i >= n || first >= mc.agents {
+        return;
+    }
+    var g = 0.0;
+    for (var a = 0u; a < mc.group; a++) {
+        let along = meta_state[(first + a) * META_STATE + DRIFT * META_SLOT + 3u];
+        g += along * drift_state[(first + a) * 3u * n + i];
+    }
+    g /= f32(mc.group);
+    let s = first * 3u * n;
+    let steps = meta_state[first * META_STATE + DRIFT * META_SLOT + 5u];
+    let m = mc.beta1 * drift_state[s + n + i] + (1.0 - mc.beta1) * g;
+    let v = mc.beta2 * drift_state[s + 2u * n + i] + (1.0 - mc.beta2) * g * g;
+    drift_state[s + n + i] = m;
+    drift_state[s + 2u * n + i] = v;
+    let m_hat = m / (1.0 - pow(mc.beta1, steps));
+    let v_hat = v / (1.0 - pow(mc.beta2, steps));
+    let w = objective[first * mc.objective_stride + HYPER + i] + mc.lr * m_hat / (sqrt(v_hat) + mc.eps);
+    for (var a = 0u; a < mc.group; a++) {
+        objective[(first + a) * mc.objective_stride + HYPER + i] = w;
     }
 }
 

@@ -15,6 +15,8 @@ const META_LAMBDA: u32 = 3u;
 const META_ENTROPY: u32 = 4u;
 // d theta' / d alpha = -grad L: the inner loss's own policy gradient.
 const META_LR: u32 = 5u;
+// LPO's drift, along the direction u: d(grad L)/d eta . u at the second inner step.
+const META_DRIFT: u32 = 6u;
 
 // d advantage / d gamma and d advantage / d lambda: `gae`'s recursion differentiated
 // (forward mode) in the same backward sweep; reads the advantages `gae` wrote.
@@ -62,6 +64,39 @@ fn normalized_tangent(a: f32, d_a: f32, sums: vec4<f32>) -> f32 {
     return (d_a - mean_d) / sigma - (a - mean) * d_sd / (sigma * sigma);
 }
 
+// The directional derivative of dg/dr (`learned_drift`) along u in the drift's weights:
+// d/de of sum_j (v_j + e u_vj) (1 - h_j^2) d_pre_j at e = 0, W moving by e u_W.
+fn drift_slope_tangent(agent: u32, r: f32, l: f32, a: f32) -> f32 {
+    let x = drift_features(r, l, a);
+    let scales = array<f32, 3>(1.0, pc.lifetime_fraction, pc.log_lifetime);
+    let w0 = agent * OBJECTIVE_STRIDE + HYPER;
+    let u0 = agent * DRIFT_STATE;
+    var out = 0.0;
+    for (var j = 0u; j < DRIFT_HIDDEN; j++) {
+        var pre = 0.0;
+        var d_pre = 0.0;
+        var pre_dot = 0.0;
+        var d_pre_dot = 0.0;
+        for (var s = 0u; s < 3u; s++) {
+            for (var k = 0u; k < DRIFT_FEATURES; k++) {
+                let i = (s * DRIFT_FEATURES + k) * DRIFT_HIDDEN + j;
+                let wk = objective[w0 + i] * scales[s];
+                let uk = drift_state[u0 + i] * scales[s];
+                pre += wk * x.f[k];
+                d_pre += wk * x.df[k];
+                pre_dot += uk * x.f[k];
+                d_pre_dot += uk * x.df[k];
+            }
+        }
+        let h = tanh(pre);
+        let slope = 1.0 - h * h;
+        let i = DRIFT_INPUTS * DRIFT_HIDDEN + j;
+        let v = objective[w0 + i];
+        out += drift_state[u0 + i] * slope * d_pre + v * (-2.0 * h * slope * pre_dot) * d_pre + v * slope * d_pre_dot;
+    }
+    return out;
+}
+
 // Sample r's output gradient for the surrogate of `pc.meta_term`, as `loss` writes it.
 @compute @workgroup_size(WG)
 fn meta_loss(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -77,8 +112,21 @@ fn meta_loss(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
     let sc = agent * SCRATCH;
     var d_log_prob = 0.0;
     var ent_coef = 0.0;
+    let d = dist_of(agent, h, s, source);
     if pc.meta_term == META_ENTROPY {
         ent_coef = 1.0;
+    } else if pc.meta_term == META_DRIFT {
+        // LPO's d log_prob is -r (A - d_drift), d_drift = [pre > 0] (d_ppo + dg/dr); the
+        // gate's own derivative is 0 almost everywhere.
+        let advantage = normalized_advantage(s.advantage, scratch[sc], scratch[sc + 1u]);
+        let log_ratio = d.log_prob - s.log_prob;
+        let ratio = exp(log_ratio);
+        let clip = hyper(agent, OBJ_CLIP);
+        let ppo_drift = (ratio - clamp(ratio, 1.0 - clip, 1.0 + clip)) * advantage;
+        let g = learned_drift(agent, ratio, log_ratio, advantage);
+        let gate = max(ppo_drift, 0.0) + g.value - DRIFT_MARGIN > 0.0;
+        let tangent = drift_slope_tangent(agent, ratio, log_ratio, advantage);
+        d_log_prob = select(0.0, ratio * tangent, gate);
     } else if pc.meta_term == META_VALIDATION || pc.meta_term == META_LR {
         d_log_prob = -normalized_advantage(s.advantage, scratch[sc], scratch[sc + 1u]);
         ent_coef = select(0.0, hyper(agent, OBJ_ENT_COEF), pc.meta_term == META_LR);
@@ -87,7 +135,6 @@ fn meta_loss(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
         let sums = vec4<f32>(scratch[sc], scratch[sc + 1u], scratch[sc + 4u + 2u * k], scratch[sc + 5u + 2u * k]);
         d_log_prob = -normalized_tangent(s.advantage, tangents[source * 2u + k], sums);
     }
-    let d = dist_of(agent, h, s, source);
     write_dist_gradient(agent, h, s, source, d, d_log_prob, ent_coef);
     d_heads[h + ACTOR_OUTPUTS] = 0.0;
 }

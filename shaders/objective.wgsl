@@ -27,9 +27,13 @@ struct Drift {
     d_ratio: f32,
 }
 
-// g(x) = v . tanh(W x) on LPO's features of (r, A), each also scaled by n/N and log N;
-// no biases, so g = 0 at r = 1. Returns g and dg/dr.
-fn learned_drift(agent: u32, r: f32, l: f32, a: f32) -> Drift {
+struct DriftFeatures {
+    f: array<f32, DRIFT_FEATURES>,
+    df: array<f32, DRIFT_FEATURES>, // d f / d r
+}
+
+// LPO's features of (r = e^l, A), clipped (derivative 0 where clipped).
+fn drift_features(r: f32, l: f32, a: f32) -> DriftFeatures {
     let d = r - 1.0;
     var f = array<f32, DRIFT_FEATURES>(d, d * d, l, l * l, a * d, a * d * d, a * l, a * l * l);
     var df = array<f32, DRIFT_FEATURES>(1.0, 2.0 * d, 1.0 / r, 2.0 * l / r, a, 2.0 * a * d, a / r, 2.0 * a * l / r);
@@ -37,6 +41,13 @@ fn learned_drift(agent: u32, r: f32, l: f32, a: f32) -> Drift {
         df[k] = select(0.0, df[k], abs(f[k]) <= DRIFT_CLIP);
         f[k] = clamp(f[k], -DRIFT_CLIP, DRIFT_CLIP);
     }
+    return DriftFeatures(f, df);
+}
+
+// g(x) = v . tanh(W x) on LPO's features of (r, A), each also scaled by n/N and log N;
+// no biases, so g = 0 at r = 1. Returns g and dg/dr.
+fn learned_drift(agent: u32, r: f32, l: f32, a: f32) -> Drift {
+    let x = drift_features(r, l, a);
     let scales = array<f32, 3>(1.0, pc.lifetime_fraction, pc.log_lifetime);
     let w0 = agent * OBJECTIVE_STRIDE + HYPER;
     var g = 0.0;
@@ -47,8 +58,8 @@ fn learned_drift(agent: u32, r: f32, l: f32, a: f32) -> Drift {
         for (var s = 0u; s < 3u; s++) {
             for (var k = 0u; k < DRIFT_FEATURES; k++) {
                 let wk = objective[w0 + (s * DRIFT_FEATURES + k) * DRIFT_HIDDEN + j] * scales[s];
-                pre += wk * f[k];
-                d_pre += wk * df[k];
+                pre += wk * x.f[k];
+                d_pre += wk * x.df[k];
             }
         }
         let h = tanh(pre);

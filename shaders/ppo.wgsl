@@ -18,6 +18,7 @@
 @group(0) @binding(11) var<storage, read_write> traj_actions: array<f32>; // Gaussian: [agent][sample][ACTOR_OUTPUTS]
 @group(0) @binding(12) var<storage, read_write> weights: array<f32>;      // [agent][NET_PARAMS]
 @group(0) @binding(13) var<storage, read_write> tangents: array<f32>;     // [agent][sample][2]
+@group(0) @binding(14) var<storage, read_write> drift_state: array<f32>;  // [agent][DRIFT_STATE]: u first
 
 override WG: u32 = 64u;
 

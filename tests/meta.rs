@@ -170,13 +170,22 @@ fn bad_meta_configs_are_errors() {
         (Box::new(|c| c.inner.envs = 0), "envs"),
         (Box::new(|c| c.es.sigma_init = -1.0), "sigma_init"),
         (
-            Box::new(|c| c.inner.meta_gradient = Some(Default::default())),
+            Box::new(|c| {
+                c.inner.meta_gradient = Some(wgym::learn::MetaGradient {
+                    learn: vec![wgym::learn::Hyper::Gamma],
+                    ..Default::default()
+                })
+            }),
             "method = \"meta-grad\"",
         ),
-        // Drift is base's `learn`: its one-step meta-gradient is 0.
+        // Drift is base's `learn`: its meta-gradient acts from the second inner step.
         (
-            Box::new(|c| c.method = Method::MetaGrad),
-            "meta-gradient is 0",
+            Box::new(|c| {
+                c.method = Method::MetaGrad;
+                c.inner.epochs = 1;
+                c.inner.minibatches = 1;
+            }),
+            "2 minibatch steps",
         ),
         (
             Box::new(|c| {

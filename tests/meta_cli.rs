@@ -135,9 +135,9 @@ fn meta_gradient_meta_training_writes_its_files_and_resumes() {
     let path = dir.join("tiny-mg.toml");
     std::fs::write(
         &path,
-        "env = \"BernoulliBandit-5arm\"\nlearn = \"hyperparameters\"\ngenerations = 4\n\
+        "env = \"BernoulliBandit-5arm\"\nlearn = \"both\"\ndrift_hidden = 2\ngenerations = 4\n\
          lifetime = [2, 3]\ncheckpoint_every = 2\nagents = 4\n\
-         [inner]\nenvs = 4\nsteps = 16\nepochs = 2\n",
+         [inner]\nenvs = 4\nsteps = 16\nepochs = 2\n[inner.meta_gradient]\nlr = 0.1\n",
     )
     .unwrap();
     let cfg = path.to_str().unwrap();
@@ -154,7 +154,7 @@ fn meta_gradient_meta_training_writes_its_files_and_resumes() {
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("meta-gradients of gamma, gae_lambda, ent_coef, lr"),
+        text.contains("meta-gradients of gamma, gae_lambda, ent_coef, lr, LPO's drift (50 weights"),
         "{text}"
     );
     assert!(text.contains("learned - PPO"), "{text}");
@@ -197,10 +197,12 @@ fn meta_gradient_meta_training_writes_its_files_and_resumes() {
         "the resumed run learned"
     );
     assert_ne!(
-        a.snapshot.es.mean,
-        vec![0.0; 5],
+        a.snapshot.es.mean[..5],
+        [0.0; 5],
         "the meta-gradient moved eta"
     );
+    let learned = std::fs::read_to_string(split.join("learned.toml")).unwrap();
+    assert!(learned.contains("drift_hidden = 2"), "{learned}");
 }
 
 #[test]

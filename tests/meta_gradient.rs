@@ -61,6 +61,33 @@ fn records_of(t: &Trainer) -> Recorded {
     }
 }
 
+/// A rollout as J sees it: advantages at the reference gamma and lambda, and the first
+/// epoch's minibatches of update `update`.
+struct Validation {
+    rec: Recorded,
+    batches: Vec<Vec<usize>>,
+}
+
+impl Validation {
+    fn new(c: &TrainConfig, mut rec: Recorded, row: &[f32], update: u32) -> Validation {
+        mg::advantages_and_tangents(c, &mut rec.traj, &rec.env_stats, row, true);
+        let batches = mg::first_epoch_minibatches(c, Streams::default(), update, 0);
+        Validation { rec, batches }
+    }
+
+    fn data(&self) -> AgentData<'_> {
+        AgentData {
+            records: Records {
+                traj: &self.rec.traj,
+                obs: &self.rec.obs,
+                actions: &self.rec.actions,
+            },
+            tangents: &[],
+            minibatches: &self.batches,
+        }
+    }
+}
+
 /// The actor's weights and log standard deviations: the part of a direction J sees.
 fn actor_part(t: &Trainer, v: &[f32]) -> Vec<f32> {
     let net = t.net();
@@ -270,18 +297,8 @@ fn twin_meta_gradient_matches_finite_differences_of_the_inner_update() {
     trainer.update().unwrap();
     let validation = records_of(&trainer);
     let train_batches = mg::first_epoch_minibatches(&c, Streams::default(), 0, 0);
-    let validation_batches = mg::first_epoch_minibatches(&c, Streams::default(), 1, 0);
-    let mut val_traj = validation.traj.clone();
-    mg::advantages_and_tangents(&c, &mut val_traj, &validation.env_stats, &row, true);
-    let val_data = AgentData {
-        records: Records {
-            traj: &val_traj,
-            obs: &validation.obs,
-            actions: &validation.actions,
-        },
-        tangents: &[],
-        minibatches: &validation_batches,
-    };
+    let validation = Validation::new(&c, validation, &row, 1);
+    let val_data = validation.data();
     // theta'(row) and the data it was computed from.
     let inner = |row: &[f32]| {
         let mut traj = train.traj.clone();
@@ -331,18 +348,8 @@ fn gpu_meta_gradient_matches_finite_differences_of_its_inner_update() {
     trainer.update().unwrap();
     let validation = records_of(&trainer);
     let state = trainer.meta_state().unwrap();
-    let mut val_traj = validation.traj.clone();
-    mg::advantages_and_tangents(&c, &mut val_traj, &validation.env_stats, &row, true);
-    let batches = mg::first_epoch_minibatches(&c, Streams::default(), 1, 0);
-    let val_data = AgentData {
-        records: Records {
-            traj: &val_traj,
-            obs: &validation.obs,
-            actions: &validation.actions,
-        },
-        tangents: &[],
-        minibatches: &batches,
-    };
+    let validation = Validation::new(&c, validation, &row, 1);
+    let val_data = validation.data();
     for (h, eps) in FD_STEPS {
         let analytic = state[h.index() * META_SLOT + SLOT_GRAD];
         let numeric = central_difference(h, &row, eps, |r| {
@@ -448,7 +455,12 @@ fn bad_meta_gradient_configs_are_clear_errors() {
         ("step = 3", "unknown field"),
     ];
     for (line, expected) in cases {
-        let text = format!("[meta_gradient]\n{line}\n");
+        let learn = if line.starts_with("learn") {
+            ""
+        } else {
+            "learn = [\"gamma\"]\n"
+        };
+        let text = format!("[meta_gradient]\n{learn}{line}\n");
         let err = TrainConfig::from_toml(ENV, &text).unwrap_err().to_string();
         assert!(err.contains(expected), "{line}: {err}");
     }
@@ -485,4 +497,127 @@ fn the_inner_gradient_at_ratio_one_ignores_the_drift() {
     assert!(zero.iter().any(|g| *g != 0.0));
     assert_eq!(zero, some, "the drift changed the gradient at ratio 1");
     assert_eq!(zero, more, "the drift changed the gradient at ratio 1");
+}
+
+/// LPO's drift by forward gradients through the second inner step. With SGD, one epoch
+/// of two minibatches, the GPU's update is exactly the model theta'' = theta' - alpha grad
+/// L(theta'; eta), theta' = theta - alpha grad L(theta) (no drift at ratio 1): the drift
+/// pass, the dot product and the outer step against the twin, and d J / d eta . u against
+/// central differences of the GPU's own update along u.
+#[test]
+fn drift_meta_gradient_matches_the_twin_and_finite_differences() {
+    let mut c = config(vec![]);
+    c.optimizer = Optimizer::Sgd;
+    c.epochs = 1;
+    c.minibatches = 2;
+    c.max_grad_norm = 0.0;
+    c.anneal_lr = false;
+    c.lr = 0.3;
+    let m = MetaGradient {
+        learn: vec![],
+        drift: true,
+        ..MetaGradient::default()
+    };
+    c.meta_gradient = Some(m.clone());
+    let shape = Objective { drift_hidden: 2 };
+    let n = shape.drift_params();
+    let mut row = shape.row(&c);
+    for i in 0..n {
+        row[wgym::learn::objective::HYPER + i] =
+            0.3 * wgym::rng::normal(wgym::rng::key(77), 2 * i as u32);
+    }
+    let env = make(ENV).unwrap();
+    let trainer_with = |row: &[f32]| {
+        let options = wgym::learn::TrainerOptions {
+            objective: shape,
+            ..Default::default()
+        };
+        let mut t = Trainer::with_options(&gpu(), env.clone(), 1, c.clone(), options).unwrap();
+        t.set_objective(row).unwrap();
+        t
+    };
+    let mut trainer = trainer_with(&row);
+    let net = trainer.net().clone();
+    let p = net.params() as usize;
+    let w0 = trainer.weights().unwrap();
+    trainer.update().unwrap();
+    let r0 = records_of(&trainer);
+    let u = mg::drift_direction(c.seed, 0, 0, n);
+    let gpu_u = trainer.drift_state().unwrap()[..n].to_vec();
+    assert_close_vectors("u", &gpu_u, &u, 1e-5);
+    let records0 = Records {
+        traj: &r0.traj,
+        obs: &r0.obs,
+        actions: &r0.actions,
+    };
+    let batches = mg::first_epoch_minibatches(&c, Streams::default(), 0, 0);
+    let g1 =
+        wgym::learn::twin::minibatch_gradient(&c, (&shape, &row), &net, &w0, records0, &batches[0]);
+    let w1: Vec<f32> = w0.iter().zip(&g1).map(|(w, g)| w - c.lr * g).collect();
+    let twin_d =
+        mg::drift_meta_direction(&c, &net, &shape, &row, &u, &w1, records0, &batches[1], 0);
+    let directions = trainer.meta_directions().unwrap();
+    let gpu_d = &directions[(1 + mg::DRIFT) * p..][..p];
+    assert_close_vectors(
+        "d theta''/d eta . u",
+        &actor_part(&trainer, gpu_d),
+        &actor_part(&trainer, &twin_d),
+        5e-3,
+    );
+
+    trainer.update().unwrap();
+    let validation = records_of(&trainer);
+    let state = trainer.meta_state().unwrap();
+    let along = state[mg::DRIFT * META_SLOT + SLOT_GRAD];
+    let v = &trainer.meta_directions().unwrap()[..p];
+    let twin_along = mg::meta_gradient(&net, v, gpu_d);
+    assert!(
+        rel_close(along, twin_along, 1e-3),
+        "dJ/deta.u: GPU {along} vs twin {twin_along}"
+    );
+    let mut drift_states = vec![[gpu_u.clone(), vec![0.0; 2 * n]].concat()];
+    let mut twin_row = row.clone();
+    mg::outer_drift(
+        &m,
+        &[along],
+        &mut drift_states,
+        1.0,
+        &mut [&mut twin_row[..]],
+    );
+    let rows1 = trainer.objective_rows().unwrap();
+    assert_close_vectors(
+        "drift weights after the outer step",
+        &rows1,
+        &twin_row,
+        1e-5,
+    );
+    assert_ne!(rows1, row, "the outer step moved the drift");
+
+    let validation = Validation::new(&c, validation, &row, 1);
+    let val_data = validation.data();
+    // Small enough that no sample's relu gate flips between the two runs: the inner
+    // gradient jumps where one does (at 1e-2 the differences are off by 2.6x).
+    let eps = 1e-3f32;
+    let j_along = |sign: f32| {
+        let mut r = row.clone();
+        for i in 0..n {
+            r[wgym::learn::objective::HYPER + i] += sign * eps * u[i];
+        }
+        let mut shifted = trainer_with(&r);
+        shifted.update().unwrap();
+        mg::validation_objective(&c, &net, &row, &shifted.weights().unwrap(), &val_data)
+    };
+    let numeric = ((j_along(1.0) - j_along(-1.0)) / (2.0 * eps as f64)) as f32;
+    assert_matches_finite_differences_along_u(along, numeric);
+}
+
+fn assert_matches_finite_differences_along_u(analytic: f32, numeric: f32) {
+    assert!(
+        numeric.abs() > 1e-6,
+        "dJ/deta.u: {numeric} is too small to test"
+    );
+    assert!(
+        rel_close(analytic, numeric, 0.05),
+        "dJ/deta.u: meta-gradient {analytic} vs finite differences {numeric}"
+    );
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use wgym::bench::format_per_second;
 use wgym::meta::eval::{self, EvalSettings};
 use wgym::meta::run::{MetaRun, CHECKPOINT, CONFIG, CURVE, LEARNED, LOG};
-use wgym::meta::{Learn, MetaCheckpoint, MetaConfig, Method};
+use wgym::meta::{MetaCheckpoint, MetaConfig, Method};
 use wgym::{Error, Gpu, Result};
 
 #[derive(clap::Args)]
@@ -67,9 +67,17 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
         gpu = Gpu::new()?;
         (MetaRun::resume(&gpu, &out, args.generations)?, out)
     } else {
+        let method = args.method.as_deref().map(|m| match m {
+            "meta-grad" => Method::MetaGrad,
+            _ => Method::Es,
+        });
         let mut config = match &args.files.config {
-            Some(path) => MetaConfig::from_toml(args.env.as_deref(), &super::read_config(path)?)
-                .map_err(|e| Error::invalid(format!("config {}", path.display()), e.to_string()))?,
+            Some(path) => {
+                MetaConfig::from_toml_with(args.env.as_deref(), method, &super::read_config(path)?)
+                    .map_err(|e| {
+                        Error::invalid(format!("config {}", path.display()), e.to_string())
+                    })?
+            }
             None => match &args.env {
                 Some(env) => {
                     wgym::make(env)?;
@@ -81,14 +89,8 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
         if let Some(g) = args.generations {
             config.generations = g;
         }
-        match args.method.as_deref() {
-            Some("meta-grad") => {
-                config.method = Method::MetaGrad;
-                // Meta-gradients tune hyperparameters (the config may say so already).
-                config.learn = Learn::Hyperparameters;
-            }
-            Some(_) => config.method = Method::Es,
-            None => {}
+        if let Some(m) = method {
+            config.method = m;
         }
         config.check()?;
         if args.files.print_config {
@@ -143,11 +145,17 @@ fn drive(
         ),
         Method::MetaGrad => {
             let inner = c.inner_config();
-            let tuned: Vec<&str> = inner
+            let mut tuned: Vec<String> = inner
                 .meta_gradient
                 .iter()
-                .flat_map(|m| m.learn.iter().map(|h| h.name()))
+                .flat_map(|m| m.learn.iter().map(|h| h.name().to_string()))
                 .collect();
+            if inner.meta_gradient.as_ref().is_some_and(|m| m.drift) {
+                tuned.push(format!(
+                    "LPO's drift ({} weights, forward gradients)",
+                    c.objective().drift_params()
+                ));
+            }
             println!(
                 "meta-training on {}: meta-gradients of {} shared by {} PPO agents x {} envs \
                  (a task each), stepped after every update; lifetimes {}-{} updates of {} \

@@ -23,14 +23,15 @@ use serde::{Deserialize, Serialize};
 use super::config::TrainConfig;
 use super::net::PolicyNet;
 use super::objective::{
-    Objective, OBJ_ENT_COEF, OBJ_GAE_LAMBDA, OBJ_GAMMA, OBJ_LR, OBJ_REF_GAE_LAMBDA, OBJ_REF_GAMMA,
+    drift_slope_tangent, learned_drift, lifetime_inputs, Objective, DRIFT_MARGIN, OBJ_CLIP,
+    OBJ_ENT_COEF, OBJ_GAE_LAMBDA, OBJ_GAMMA, OBJ_LR, OBJ_REF_GAE_LAMBDA, OBJ_REF_GAMMA,
 };
 use super::ppo::{self, EnvStats, PpoConfig, TrajStep, ALGO_A2C};
 use super::trainer::permutation_key;
 use super::twin::{self, Records};
 use crate::driver::Streams;
 use crate::error::{Error, Result};
-use crate::rng;
+use crate::rng::{self, Key};
 
 /// A hyperparameter the meta-gradient can tune.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +99,8 @@ impl Hyper {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetaGradient {
-    /// Which of gamma, gae_lambda, ent_coef and lr to tune.
+    /// Which of gamma, gae_lambda, ent_coef and lr to tune (none by default: name them;
+    /// meta-training tunes all four unless this names some).
     pub learn: Vec<Hyper>,
     /// The outer Adam's step on each log-scale factor t.
     pub lr: f32,
@@ -112,12 +114,20 @@ pub struct MetaGradient {
     pub reference_gae_lambda: f32,
     /// One eta for all agents, their meta-gradients averaged (else one per agent).
     pub shared: bool,
+    /// Also tune LPO's drift network (an objective with `drift_hidden` > 0): forward
+    /// gradients through the second inner step, where the ratio has left 1.
+    pub drift: bool,
+    /// The outer Adam's step on each drift weight.
+    pub drift_lr: f32,
+    /// Meta-training: the drift weights start as N(0, drift_init^2) (at 0 exactly, their
+    /// meta-gradient would vanish: g = v . tanh(W x) is flat in both at 0).
+    pub drift_init: f32,
 }
 
 impl Default for MetaGradient {
     fn default() -> Self {
         MetaGradient {
-            learn: vec![Hyper::Gamma],
+            learn: Vec::new(),
             lr: 0.05,
             beta1: 0.9,
             beta2: 0.999,
@@ -125,13 +135,17 @@ impl Default for MetaGradient {
             reference_gamma: 0.99,
             reference_gae_lambda: 1.0,
             shared: false,
+            drift: false,
+            drift_lr: 0.01,
+            drift_init: 0.1,
         }
     }
 }
 
 impl MetaGradient {
     pub fn mask(&self) -> u32 {
-        self.learn.iter().fold(0, |m, h| m | 1 << h.index())
+        let drift = (self.drift as u32) << DRIFT;
+        self.learn.iter().fold(drift, |m, h| m | 1 << h.index())
     }
 
     pub fn check(&self) -> Result<()> {
@@ -141,10 +155,10 @@ impl MetaGradient {
                 why,
             ))
         };
-        if self.learn.is_empty() {
+        if self.learn.is_empty() && !self.drift {
             return bad(
                 "learn",
-                "name at least one of gamma, gae_lambda, ent_coef, lr".into(),
+                "name at least one of gamma, gae_lambda, ent_coef, lr (or set drift)".into(),
             );
         }
         for (i, h) in self.learn.iter().enumerate() {
@@ -152,7 +166,11 @@ impl MetaGradient {
                 return bad("learn", format!("{} is named twice", h.name()));
             }
         }
-        let positive = [("lr", self.lr), ("max_log_scale", self.max_log_scale)];
+        let positive = [
+            ("lr", self.lr),
+            ("max_log_scale", self.max_log_scale),
+            ("drift_lr", self.drift_lr),
+        ];
         for (name, v) in positive {
             if !(v.is_finite() && v > 0.0) {
                 return bad(name, format!("{v} must be a finite number > 0"));
@@ -193,16 +211,19 @@ pub const META_GAMMA: u32 = 2;
 pub const META_LAMBDA: u32 = 3;
 pub const META_ENTROPY: u32 = 4;
 pub const META_LR: u32 = 5;
+pub const META_DRIFT: u32 = 6;
+/// The drift's index among the meta-gradients (after the hyperparameters).
+pub const DRIFT: usize = 4;
 
 /// Floats per agent of the meta state, and per hyperparameter within it.
-pub const META_STATE: usize = 24;
+pub const META_STATE: usize = 30;
 pub const META_SLOT: usize = 6;
 /// Within a hyperparameter's slot: t, Adam's moments, d J / d eta, base, outer steps.
 pub const SLOT_T: usize = 0;
 pub const SLOT_GRAD: usize = 3;
 pub const SLOT_BASE: usize = 4;
 /// Direction slots per agent: grad J, then d theta' / d eta_k.
-pub const DIRECTIONS: usize = 5;
+pub const DIRECTIONS: usize = 6;
 /// The outer Adam's epsilon: meta-gradients are small (alpha times a dot product).
 pub const OUTER_EPS: f32 = 1e-12;
 
@@ -226,8 +247,22 @@ pub struct MetaGradConfig {
     pub max_log_scale: f32,
     pub mask: u32,
     pub objective_stride: u32,
+    pub key: Key,
     pub agents: u32,
-    pub _pad: [u32; 3],
+    pub drift_params: u32,
+}
+
+/// Key of the drift directions u of update `update`; agents fold in their index.
+pub fn drift_key(seed: u32, update: u32) -> Key {
+    rng::fold(rng::fold(rng::key(seed), 10), update)
+}
+
+/// Twin of `draw_drift_direction` for one agent.
+pub fn drift_direction(seed: u32, update: u32, agent: u32, params: usize) -> Vec<f32> {
+    let key = rng::fold(drift_key(seed, update), agent);
+    (0..params)
+        .map(|i| rng::normal(key, 2 * i as u32))
+        .collect()
 }
 
 /// One agent's initial meta state: t = 0 from the row's hyperparameters.
@@ -475,6 +510,92 @@ pub fn inner_step(
         }
     }
     w.iter().zip(&grads).map(|(w, g)| w - alpha * g).collect()
+}
+
+/// The drift's direction d theta'' / d eta . u (twin of the drift pass): at weights `w`
+/// (theta', after the first minibatch step) on the minibatch `rows` (the second), with
+/// the agent's objective `row` (drift weights from `HYPER`), at update `update`.
+#[allow(clippy::too_many_arguments)]
+pub fn drift_meta_direction(
+    c: &TrainConfig,
+    net: &PolicyNet,
+    shape: &Objective,
+    row: &[f32],
+    u: &[f32],
+    w: &[f32],
+    records: Records,
+    rows: &[usize],
+    update: u32,
+) -> Vec<f32> {
+    let time = lifetime_inputs(update, c.updates);
+    let hidden = shape.drift_hidden as usize;
+    let drift = &row[super::objective::HYPER..];
+    let traj = records.traj;
+    let (sum, sum_sq) = rows.iter().fold((0.0f32, 0.0f32), |(s, q), &i| {
+        let a = traj[i].advantage;
+        (s + a, q + a * a)
+    });
+    // A2C's d log_prob is -x: x = -r [gate] (d/de dg/dr along u).
+    let x = |i: usize| -> f32 {
+        let s = &traj[i];
+        let a = if c.normalize_advantages {
+            ppo::normalize(s.advantage, sum, sum_sq, rows.len() as u32)
+        } else {
+            s.advantage
+        };
+        let log_ratio = twin::log_prob_at(net, w, records, i) - s.log_prob;
+        let ratio = log_ratio.exp();
+        let clip = row[OBJ_CLIP];
+        let ppo_drift = (ratio - ratio.clamp(1.0 - clip, 1.0 + clip)) * a;
+        let (g, _) = learned_drift(drift, hidden, log_ratio, a, time);
+        if ppo_drift.max(0.0) + g - DRIFT_MARGIN > 0.0 {
+            -ratio * drift_slope_tangent(drift, u, hidden, log_ratio, a, time)
+        } else {
+            0.0
+        }
+    };
+    let mut cfg = PpoConfig::new(c, update, c.updates);
+    cfg.algo = ALGO_A2C;
+    cfg.meta_term = META_DRIFT;
+    cfg.minibatch = rows.len() as u32;
+    let mut plain = row[..super::objective::HYPER].to_vec();
+    plain[OBJ_ENT_COEF] = 0.0;
+    let shape0 = Objective::default();
+    let (g, _) = twin::gradient_with(&cfg, (&shape0, &plain), net, w, records, rows, x);
+    let alpha = row[OBJ_LR] * super::trainer::lr_schedule(c, update);
+    g.iter().map(|x| -alpha * x).collect()
+}
+
+/// Twin of `outer_drift` for one group: the agents' forward gradients (d J / d eta . u_a)
+/// u_a averaged, an Adam ascent step per drift weight on the first agent's moments at
+/// outer step `steps`, the new weights written into every row.
+pub fn outer_drift(
+    mg: &MetaGradient,
+    along: &[f32],
+    drift_states: &mut [Vec<f32>],
+    steps: f32,
+    rows: &mut [&mut [f32]],
+) {
+    let n = drift_states[0].len() / 3;
+    let hyper = super::objective::HYPER;
+    for i in 0..n {
+        let g = along
+            .iter()
+            .zip(drift_states.iter())
+            .map(|(d, s)| d * s[i])
+            .sum::<f32>()
+            / along.len() as f32;
+        let s = &mut drift_states[0];
+        let m = mg.beta1 * s[n + i] + (1.0 - mg.beta1) * g;
+        let v = mg.beta2 * s[2 * n + i] + (1.0 - mg.beta2) * g * g;
+        (s[n + i], s[2 * n + i]) = (m, v);
+        let m_hat = m / (1.0 - mg.beta1.powf(steps));
+        let v_hat = v / (1.0 - mg.beta2.powf(steps));
+        let w = rows[0][hyper + i] + mg.drift_lr * m_hat / (v_hat.sqrt() + OUTER_EPS);
+        for row in rows.iter_mut() {
+            row[hyper + i] = w;
+        }
+    }
 }
 
 /// Twin of `meta_dot`: d J / d eta_k = grad J . d theta' / d eta_k over the actor's weights

@@ -65,9 +65,11 @@ impl Objective {
 
     pub fn wgsl_prelude(&self) -> String {
         format!(
-            "const DRIFT_HIDDEN: u32 = {}u;\nconst OBJECTIVE_STRIDE: u32 = {}u;\n",
+            "const DRIFT_HIDDEN: u32 = {}u;\nconst OBJECTIVE_STRIDE: u32 = {}u;\n\
+             const DRIFT_STATE: u32 = {}u;\n",
             self.drift_hidden,
-            self.stride()
+            self.stride(),
+            3 * self.drift_params()
         )
     }
 }
@@ -110,6 +112,41 @@ pub fn learned_drift(
         dg += v * (1.0 - h * h) * d_pre;
     }
     (g, dg)
+}
+
+/// Twin of `drift_slope_tangent`: the directional derivative of dg/dratio (of
+/// [`learned_drift`]) along `u` in the drift's weights `w`.
+pub fn drift_slope_tangent(
+    w: &[f32],
+    u: &[f32],
+    hidden: usize,
+    log_ratio: f32,
+    adv: f32,
+    time: (f32, f32),
+) -> f32 {
+    let (f, df) = drift_features(log_ratio.exp(), log_ratio, adv);
+    let scales = [1.0, time.0, time.1];
+    let mut out = 0.0f32;
+    for j in 0..hidden {
+        let (mut pre, mut d_pre, mut pre_dot, mut d_pre_dot) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
+        for (s, scale) in scales.iter().enumerate() {
+            for k in 0..DRIFT_FEATURES {
+                let i = (s * DRIFT_FEATURES + k) * hidden + j;
+                let (wk, uk) = (w[i] * scale, u[i] * scale);
+                pre += wk * f[k];
+                d_pre += wk * df[k];
+                pre_dot += uk * f[k];
+                d_pre_dot += uk * df[k];
+            }
+        }
+        let h = pre.tanh();
+        let slope = 1.0 - h * h;
+        let i = DRIFT_INPUTS * hidden + j;
+        out += u[i] * slope * d_pre
+            + w[i] * (-2.0 * h * slope * pre_dot) * d_pre
+            + w[i] * slope * d_pre_dot;
+    }
+    out
 }
 
 /// LPO's features of (ratio r = exp(l), advantage A) and their derivatives in r: r - 1, (r - 1)^2,

@@ -12,8 +12,8 @@ use bytemuck::Pod;
 use super::adam::{AdamConfig, FLAG_GRAD, FLAG_WEIGHTS};
 use super::config::TrainConfig;
 use super::meta_gradient::{
-    self, MetaGradConfig, MetaGradient, DIRECTIONS, HYPERS, META_GAMMA, META_LR, META_STATE,
-    META_VALIDATION, OUTER_EPS,
+    self, MetaGradConfig, MetaGradient, DIRECTIONS, DRIFT, HYPERS, META_DRIFT, META_GAMMA, META_LR,
+    META_STATE, META_VALIDATION, OUTER_EPS,
 };
 use super::net::{Activation, PolicyNet};
 use super::nn::{Epilogue, MatmulConfig, ReduceConfig, View};
@@ -153,6 +153,8 @@ enum Buf {
     Directions,
     /// The outer optimizer's state, [agent][META_STATE].
     MetaState,
+    /// The drift's forward-gradient direction u and outer Adam moments, [agent][3][drift].
+    DriftState,
     /// Output of hidden layer `.1` of net `.0` (0 actor, 1 critic).
     Hidden(usize, usize),
     /// Ping-pong input gradients of hidden layers.
@@ -178,6 +180,8 @@ enum Kernel {
     Accumulate,
     MetaDot,
     OuterAdam,
+    DrawDriftDirection,
+    OuterDrift,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -202,7 +206,11 @@ impl Kernel {
             Kernel::ColumnSums => Family::Reduce,
             Kernel::Matmul { .. } => Family::Nn,
             Kernel::SumChunks | Kernel::Adam => Family::Adam,
-            Kernel::Accumulate | Kernel::MetaDot | Kernel::OuterAdam => Family::MetaGradient,
+            Kernel::Accumulate
+            | Kernel::MetaDot
+            | Kernel::OuterAdam
+            | Kernel::DrawDriftDirection
+            | Kernel::OuterDrift => Family::MetaGradient,
         }
     }
     fn entry(self) -> &'static str {
@@ -220,11 +228,13 @@ impl Kernel {
             Kernel::Accumulate => "accumulate",
             Kernel::MetaDot => "meta_dot",
             Kernel::OuterAdam => "outer_adam",
+            Kernel::DrawDriftDirection => "draw_drift_direction",
+            Kernel::OuterDrift => "outer_drift",
         }
     }
 }
 
-const PPO_BINDS: [Buf; 13] = [
+const PPO_BINDS: [Buf; 14] = [
     Buf::Traj,
     Buf::TrajObs,
     Buf::EnvStats,
@@ -238,6 +248,7 @@ const PPO_BINDS: [Buf; 13] = [
     Buf::TrajActions,
     Buf::Weights,
     Buf::Tangents,
+    Buf::DriftState,
 ];
 const ADAM_BINDS: [Buf; 9] = [
     Buf::Parts,
@@ -251,7 +262,13 @@ const ADAM_BINDS: [Buf; 9] = [
     Buf::Objective,
 ];
 
-const META_BINDS: [Buf; 4] = [Buf::Grads, Buf::Directions, Buf::MetaState, Buf::Objective];
+const META_BINDS: [Buf; 5] = [
+    Buf::Grads,
+    Buf::Directions,
+    Buf::MetaState,
+    Buf::Objective,
+    Buf::DriftState,
+];
 
 struct Dispatch {
     kernel: Kernel,
@@ -335,6 +352,20 @@ impl Trainer {
             .checked_mul(config.envs)
             .ok_or_else(|| Error::invalid("agents x envs", "too many envs"))?;
         let net = PolicyNet::for_spec(&spec, &config.network.hidden, config.network.activation)?;
+        if config.meta_gradient.as_ref().is_some_and(|mg| mg.drift) {
+            let why = if options.objective.drift_hidden == 0 {
+                Some("needs an objective with a drift network (drift_hidden > 0)")
+            } else if config.algo != super::config::Algo::Ppo {
+                Some("needs algo = \"ppo\" (the drift replaces PPO's clipping)")
+            } else if config.epochs * config.minibatches < 2 {
+                Some("needs at least 2 minibatch steps per update (the drift acts from the second)")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(Error::invalid("config `meta_gradient.drift`", why));
+            }
+        }
         let Streams { block, group } = options.streams;
         let e = config.envs;
         if !(block.is_multiple_of(e) && group.is_multiple_of(e)) {
@@ -501,6 +532,11 @@ impl Trainer {
                 (a * META_STATE * meta).max(1),
                 "the meta state",
             ),
+            (
+                Buf::DriftState,
+                (a * 3 * self.drift_meta_params()).max(1),
+                "the drift's meta-gradient state",
+            ),
         ]);
         let widest = *self.config.network.hidden.iter().max().expect("checked") as usize;
         for (net, mlp) in [&self.net.actor, &self.net.critic].into_iter().enumerate() {
@@ -553,8 +589,11 @@ impl Trainer {
             Part::new("shaders/ppo.wgsl", PPO_WGSL),
             Part::new("shaders/meta_gradient_loss.wgsl", META_GRADIENT_LOSS_WGSL),
         ])?;
-        let meta_gradient =
-            Composed::new(&[Part::new("shaders/meta_gradient.wgsl", META_GRADIENT_WGSL)])?;
+        let meta_gradient = Composed::new(&[
+            Part::new("<generated prelude>", rng::wgsl_prelude()),
+            Part::new(RNG_WGSL.0, RNG_WGSL.1),
+            Part::new("shaders/meta_gradient.wgsl", META_GRADIENT_WGSL),
+        ])?;
 
         let adam = Composed::new(&[Part::new("shaders/adam.wgsl", ADAM_WGSL)])?;
         let rollout = driver::compose_with(
@@ -606,7 +645,10 @@ impl Trainer {
                     | Kernel::GaeTangents
                     | Kernel::MetaLoss => (&ppo, WG),
                     Kernel::SumChunks | Kernel::Adam => (&adam, WG),
-                    Kernel::Accumulate | Kernel::OuterAdam => (&meta_gradient, WG),
+                    Kernel::Accumulate
+                    | Kernel::OuterAdam
+                    | Kernel::DrawDriftDirection
+                    | Kernel::OuterDrift => (&meta_gradient, WG),
                     Kernel::MetaDot => (&meta_gradient, 64),
                 };
                 let layout = if family == Family::Rollout {
@@ -729,10 +771,36 @@ impl Trainer {
                 plan.push(Dispatch::new(Kernel::Gae, &PPO_BINDS, per_env, &validation));
                 self.meta_passes(&mut plan, validation, &[META_VALIDATION], 0.0);
                 let cfg = self.meta_config(mg);
-                let dot = [HYPERS.len() as u32, a, 1];
+                let dot = [HYPERS.len() as u32 + mg.drift as u32, a, 1];
                 plan.push(Dispatch::new(Kernel::MetaDot, &META_BINDS, dot, &cfg));
                 let groups = [(a / cfg.group).div_ceil(WG), HYPERS.len() as u32, 1];
                 plan.push(Dispatch::new(Kernel::OuterAdam, &META_BINDS, groups, &cfg));
+                if mg.drift {
+                    let drift = MetaGradConfig {
+                        lr: mg.drift_lr,
+                        ..cfg
+                    };
+                    let per_weight = [cfg.drift_params.div_ceil(WG), a / cfg.group, 1];
+                    plan.push(Dispatch::new(
+                        Kernel::OuterDrift,
+                        &META_BINDS,
+                        per_weight,
+                        &drift,
+                    ));
+                }
+            }
+            if mg.drift {
+                let cfg = MetaGradConfig {
+                    key: meta_gradient::drift_key(c.seed, update),
+                    ..self.meta_config(mg)
+                };
+                let per_weight = [cfg.drift_params.div_ceil(WG), 1, a];
+                plan.push(Dispatch::new(
+                    Kernel::DrawDriftDirection,
+                    &META_BINDS,
+                    per_weight,
+                    &cfg,
+                ));
             }
             plan.push(Dispatch::new(Kernel::Gae, &PPO_BINDS, per_env, &ppo_cfg));
             plan.push(Dispatch::new(
@@ -765,6 +833,10 @@ impl Trainer {
                 plan.push(column_sums(Buf::Terms, Buf::Scratch, 2, a, moments));
                 for net in 0..2 {
                     self.forward(net, &mut plan);
+                }
+                let step = epoch * c.minibatches + minibatch;
+                if step == 1 && c.meta_gradient.as_ref().is_some_and(|mg| mg.drift) {
+                    self.drift_pass(&mut plan, ppo_cfg, lr_scale);
                 }
                 plan.push(Dispatch::new(Kernel::Loss, &PPO_BINDS, samples, &ppo_cfg));
                 let losses = ReduceConfig::new(m, 0, m * TERMS, TERMS, 0, STATS).accumulating();
@@ -848,7 +920,64 @@ impl Trainer {
             mask: mg.mask(),
             objective_stride: self.objective.stride() as u32,
             agents: self.agents,
+            drift_params: self.drift_meta_params() as u32,
             ..MetaGradConfig::default()
+        }
+    }
+
+    /// The drift's direction d theta'' / d eta . u at the second minibatch step (where the
+    /// ratio has left 1 and the drift acts; theta'' = theta' - alpha grad L(theta'; eta)),
+    /// into direction slot 1 + DRIFT: the backward pass of `meta_loss(META_DRIFT)` on the
+    /// minibatch forwarded for that step.
+    fn drift_pass(&self, plan: &mut Vec<Dispatch>, cfg: PpoConfig, lr_scale: f32) {
+        let mg = self
+            .config
+            .meta_gradient
+            .as_ref()
+            .expect("a meta-gradient config");
+        let cfg = PpoConfig {
+            meta_term: META_DRIFT,
+            ..cfg
+        };
+        let acc = MetaGradConfig {
+            slot: 1 + DRIFT as u32,
+            scale: -lr_scale,
+            times_lr: 1,
+            overwrite: 1,
+            ..self.meta_config(mg)
+        };
+        self.surrogate_gradient(plan, cfg, acc);
+    }
+
+    /// The gradient of `meta_loss(cfg.meta_term)` on the forwarded minibatch (actor only),
+    /// summed into the direction slot `acc` says, times its scale.
+    fn surrogate_gradient(&self, plan: &mut Vec<Dispatch>, cfg: PpoConfig, acc: MetaGradConfig) {
+        let (a, m, p) = (self.agents, self.minibatch(), self.net.params());
+        let samples = [m.div_ceil(WG), 1, a];
+        plan.push(Dispatch::new(Kernel::MetaLoss, &PPO_BINDS, samples, &cfg));
+        self.backward(0, plan);
+        self.log_std_sums(plan);
+        let per_param = [p.div_ceil(WG), 1, a];
+        let adam = self.adam_config(1.0, 1);
+        plan.push(Dispatch::new(
+            Kernel::SumChunks,
+            &ADAM_BINDS,
+            per_param,
+            &adam,
+        ));
+        plan.push(Dispatch::new(
+            Kernel::Accumulate,
+            &META_BINDS,
+            per_param,
+            &acc,
+        ));
+    }
+
+    /// Weights of the drift network a meta-gradient tunes (0 if none).
+    fn drift_meta_params(&self) -> usize {
+        match &self.config.meta_gradient {
+            Some(mg) if mg.drift => self.objective.drift_params(),
+            _ => 0,
         }
     }
 
@@ -858,14 +987,13 @@ impl Trainer {
     /// learning rate times `lr_scale`). `cfg.meta_term` tells gather which sums to make.
     fn meta_passes(&self, plan: &mut Vec<Dispatch>, cfg: PpoConfig, terms: &[u32], lr_scale: f32) {
         let c = &self.config;
-        let (a, m, p) = (self.agents, self.minibatch(), self.net.params());
+        let (a, m) = (self.agents, self.minibatch());
         let mg = c.meta_gradient.as_ref().expect("a meta-gradient config");
         let mut cfg = PpoConfig {
             key: permutation_key(c.seed, self.progress.update, 0),
             ..cfg
         };
         let samples = [m.div_ceil(WG), 1, a];
-        let per_param = [p.div_ceil(WG), 1, a];
         let b = c.minibatches as f32;
         for minibatch in 0..c.minibatches {
             cfg.first = minibatch * m;
@@ -882,21 +1010,6 @@ impl Trainer {
                     meta_term: term,
                     ..cfg
                 };
-                plan.push(Dispatch::new(
-                    Kernel::MetaLoss,
-                    &PPO_BINDS,
-                    samples,
-                    &term_cfg,
-                ));
-                self.backward(0, plan);
-                self.log_std_sums(plan);
-                let adam = self.adam_config(lr_scale, 1);
-                plan.push(Dispatch::new(
-                    Kernel::SumChunks,
-                    &ADAM_BINDS,
-                    per_param,
-                    &adam,
-                ));
                 let validation = term == META_VALIDATION;
                 let acc = MetaGradConfig {
                     slot: if validation { 0 } else { term - META_GAMMA + 1 },
@@ -907,12 +1020,7 @@ impl Trainer {
                     overwrite: (minibatch == 0) as u32,
                     ..self.meta_config(mg)
                 };
-                plan.push(Dispatch::new(
-                    Kernel::Accumulate,
-                    &META_BINDS,
-                    per_param,
-                    &acc,
-                ));
+                self.surrogate_gradient(plan, term_cfg, acc);
             }
         }
     }
@@ -1316,6 +1424,17 @@ impl Trainer {
         self.buffers[&Buf::Directions].read(&self.gpu)
     }
 
+    /// Replace the drift's direction and outer Adam moments, [agent][3][drift weights].
+    pub fn set_drift_state(&mut self, state: &[f32]) -> Result<()> {
+        self.buffers[&Buf::DriftState].write(&self.gpu, state)
+    }
+
+    /// The drift's direction u and outer Adam moments, [agent][3][drift weights] (reads
+    /// them back).
+    pub fn drift_state(&self) -> Result<Vec<f32>> {
+        self.buffers[&Buf::DriftState].read(&self.gpu)
+    }
+
     /// The last update's advantage tangents, [agent][env][step][2] (reads them back).
     pub fn advantage_tangents(&self) -> Result<Vec<f32>> {
         self.buffers[&Buf::Tangents].read(&self.gpu)
@@ -1397,7 +1516,12 @@ impl Trainer {
             env_states: self.vec_env.states()?,
             objective: read(Buf::Objective)?,
             meta_gradient: if self.config.meta_gradient.is_some() {
-                [read(Buf::MetaState)?, read(Buf::Directions)?].concat()
+                [
+                    read(Buf::MetaState)?,
+                    read(Buf::Directions)?,
+                    read(Buf::DriftState)?,
+                ]
+                .concat()
             } else {
                 Vec::new()
             },
@@ -1435,9 +1559,18 @@ impl Trainer {
                     "it has no meta-gradient state for this run's meta_gradient config",
                 ));
             }
-            let (state, directions) = s.meta_gradient.split_at(state_bytes);
+            let (state, rest) = s.meta_gradient.split_at(state_bytes);
+            let directions_bytes = self.buffers[&Buf::Directions].len() * 4;
+            if rest.len() < directions_bytes {
+                return Err(Error::invalid(
+                    "checkpoint",
+                    "its meta-gradient directions do not fit this run's config",
+                ));
+            }
+            let (directions, drift) = rest.split_at(directions_bytes);
             write(Buf::MetaState, state, "meta-gradient state")?;
             write(Buf::Directions, directions, "meta-gradient directions")?;
+            write(Buf::DriftState, drift, "the drift's meta-gradient state")?;
         }
         self.vec_env.write_states(&s.env_states)?;
         self.progress = s.progress;

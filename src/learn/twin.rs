@@ -378,6 +378,24 @@ pub struct Records<'a> {
     pub actions: &'a [f32],
 }
 
+/// Sample i's log-prob under the weights `w` (as `dist_of` computes it).
+pub(crate) fn log_prob_at(net: &PolicyNet, w: &[f32], records: Records, i: usize) -> f32 {
+    let obs_dim = net.actor.dims[0] as usize;
+    let (outputs, _) = net.forward(w, &records.obs[i * obs_dim..(i + 1) * obs_dim]);
+    match policy_of(net, w, &outputs, records.actions, i) {
+        ppo::Policy::Categorical { logits } => {
+            let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let total: f32 = logits.iter().map(|l| (l - top).exp()).sum();
+            logits[records.traj[i].action as usize] - top - total.ln()
+        }
+        ppo::Policy::Gaussian {
+            means,
+            log_std,
+            action,
+        } => ppo::gaussian_log_prob(means, log_std, action),
+    }
+}
+
 /// Sample i's policy given the actor's outputs for it.
 fn policy_of<'a>(
     net: &PolicyNet,

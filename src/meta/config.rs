@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::es::{EsConfig, Strategy};
-use crate::learn::meta_gradient::{MetaGradient, HYPERS};
+use crate::learn::meta_gradient::HYPERS;
 use crate::learn::objective::{Objective, HYPERPARAMETERS};
 use crate::learn::TrainConfig;
 
@@ -121,6 +121,15 @@ impl MetaConfig {
     /// The keys of a TOML file over the defaults of its env (`env` in the file, else
     /// `env_id`, else [`DEFAULT_ENV`]); `env_id` wins over the file's.
     pub fn from_toml(env_id: Option<&str>, text: &str) -> Result<MetaConfig> {
+        Self::from_toml_with(env_id, None, text)
+    }
+
+    /// [`MetaConfig::from_toml`] with the method given apart (it wins over the file's).
+    pub fn from_toml_with(
+        env_id: Option<&str>,
+        method: Option<Method>,
+        text: &str,
+    ) -> Result<MetaConfig> {
         let mut given: toml::Value =
             toml::from_str(text).map_err(|e| Error::invalid("config", e.to_string()))?;
         let from_file = given
@@ -134,6 +143,10 @@ impl MetaConfig {
         crate::make(&env)?;
         if let Some(table) = given.as_table_mut() {
             table.insert("env".into(), toml::Value::String(env.clone()));
+            if let Some(m) = method {
+                let name = toml::Value::try_from(m).expect("a method always serialises");
+                table.insert("method".into(), name);
+            }
         }
         let defaults = toml::Value::try_from(MetaConfig::for_env(&env))
             .map_err(|e| Error::invalid("config", e.to_string()))?;
@@ -149,14 +162,19 @@ impl MetaConfig {
     }
 
     /// The inner config the method trains with: for meta-gradients, `inner.meta_gradient`
-    /// (all three hyperparameters by default) shared by every agent.
+    /// shared by every agent, tuning what `learn` says (the hyperparameters: all four
+    /// unless `inner.meta_gradient.learn` names some; the drift network).
     pub fn inner_config(&self) -> TrainConfig {
         let mut inner = self.inner.clone();
         if self.method == Method::MetaGrad {
-            let mut mg = inner.meta_gradient.take().unwrap_or(MetaGradient {
-                learn: HYPERS.to_vec(),
-                ..MetaGradient::default()
-            });
+            let given = inner.meta_gradient.take();
+            let mut mg = given.clone().unwrap_or_default();
+            mg.learn = match (self.learn, given) {
+                (Learn::Drift, _) => Vec::new(),
+                (_, Some(g)) if !g.learn.is_empty() => g.learn,
+                _ => HYPERS.to_vec(),
+            };
+            mg.drift = self.learn != Learn::Hyperparameters;
             mg.shared = true;
             inner.meta_gradient = Some(mg);
         }
@@ -197,7 +215,13 @@ impl MetaConfig {
 
     pub fn check(&self) -> Result<()> {
         let bad = |what: &str, why: String| Err(Error::invalid(format!("config `{what}`"), why));
-        self.inner.check()?;
+        if self.method == Method::Es && self.inner.meta_gradient.is_some() {
+            return bad(
+                "inner.meta_gradient",
+                "is for method = \"meta-grad\"; ES learns fixed hyperparameters".into(),
+            );
+        }
+        self.inner_config().check()?;
         self.es.check(self.dim().max(1))?;
         if self.dim() == 0 {
             return bad(
@@ -228,17 +252,16 @@ impl MetaConfig {
             return bad("es.population", "must be even for antithetic pairs".into());
         }
         match self.method {
-            Method::Es if self.inner.meta_gradient.is_some() => bad(
-                "inner.meta_gradient",
-                "is for method = \"meta-grad\"; ES learns fixed hyperparameters".into(),
-            ),
-            Method::MetaGrad if self.learn != Learn::Hyperparameters => bad(
-                "learn",
-                "meta-gradients learn hyperparameters: at the inner update's start the ratio \
-                 is 1, where the drift and its slope vanish, so its one-step meta-gradient is 0"
-                    .into(),
-            ),
             Method::MetaGrad if self.agents == 0 => bad("agents", "must be at least 1".into()),
+            Method::MetaGrad
+                if self.learn != Learn::Hyperparameters
+                    && self.inner.epochs * self.inner.minibatches < 2 =>
+            {
+                bad(
+                    "inner.minibatches",
+                    "the drift's meta-gradient needs at least 2 minibatch steps per update".into(),
+                )
+            }
             _ => Ok(()),
         }
     }

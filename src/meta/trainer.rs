@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::es::{Es, EsState};
 use crate::gpu::Gpu;
 use crate::learn::meta_gradient::{META_SLOT, SLOT_T};
+use crate::learn::objective::HYPER;
 use crate::learn::trainer::{Tasks, STATS, STAT_REWARD_SUM};
 use crate::learn::{Trainer, TrainerOptions};
 use crate::rng::{self, Key};
@@ -96,7 +97,7 @@ impl MetaTrainer {
         inner.seed = config.seed;
         inner.updates = config.lifetime[1];
         let task_distribution = env.default_params_bytes();
-        let trainer = inner_trainer(
+        let mut trainer = inner_trainer(
             gpu,
             env,
             &layout,
@@ -104,6 +105,19 @@ impl MetaTrainer {
             config.objective(),
             task_key(config.seed, 0),
         )?;
+        if let Some(mg) = trainer.config().meta_gradient.clone().filter(|m| m.drift) {
+            // One drift network for all agents, drawn near 0 (flat at 0 exactly).
+            let objective = config.objective();
+            let mut row = objective.row(trainer.config());
+            let key = rng::fold(rng::key(config.seed), 11);
+            for (i, w) in row[HYPER..].iter_mut().enumerate() {
+                *w = mg.drift_init * rng::normal(key, 2 * i as u32);
+            }
+            let rows: Vec<f32> = (0..layout.agents())
+                .flat_map(|_| row.iter().copied())
+                .collect();
+            trainer.set_objective(&rows)?;
+        }
         let outer = match config.method {
             Method::Es => {
                 let es = Es::new(gpu, config.es.clone(), &vec![0.0; config.dim() as usize])?;
@@ -279,10 +293,17 @@ impl MetaTrainer {
                     .meta_gradient
                     .clone()
                     .expect("meta-grad");
+                let hyper = self.config.hyper_dims() as usize;
                 let mut theta = vec![0.0; self.config.dim() as usize];
-                for h in mg.learn {
-                    theta[h.row_slot()] = state[h.index() * META_SLOT + SLOT_T];
+                if hyper > 0 {
+                    for h in mg.learn {
+                        theta[h.row_slot()] = state[h.index() * META_SLOT + SLOT_T];
+                    }
                 }
+                // The drift network: agent 0's (every agent has the same).
+                let rows = self.trainer.objective_rows()?;
+                let drift = self.config.objective().drift_params();
+                theta[hyper..].copy_from_slice(&rows[HYPER..HYPER + drift]);
                 Ok(theta)
             }
         }
@@ -301,6 +322,7 @@ impl MetaTrainer {
                 };
                 let mut state = self.trainer.meta_state()?;
                 state.extend(self.trainer.objective_rows()?);
+                state.extend(self.trainer.drift_state()?);
                 state.push(*best_so_far);
                 (mean, state)
             }
@@ -324,17 +346,21 @@ impl MetaTrainer {
             } => {
                 let state_len = self.trainer.meta_state()?.len();
                 let rows_len = self.trainer.objective_rows()?.len();
-                if s.meta_gradient.len() != state_len + rows_len + 1 {
+                let drift_len = self.trainer.drift_state()?.len();
+                if s.meta_gradient.len() != state_len + rows_len + drift_len + 1 {
                     return Err(Error::invalid(
                         "meta-training checkpoint",
                         "its meta-gradient state does not fit this config",
                     ));
                 }
                 let (state, rest) = s.meta_gradient.split_at(state_len);
-                self.trainer.set_objective(&rest[..rows_len])?;
+                let (rows, rest) = rest.split_at(rows_len);
+                let (drift, best) = rest.split_at(drift_len);
+                self.trainer.set_objective(rows)?;
                 self.trainer.set_meta_state(state)?;
+                self.trainer.set_drift_state(drift)?;
                 *generation = s.generation;
-                *best_so_far = rest[rows_len];
+                *best_so_far = best[0];
             }
         }
         self.trainer.set_step_count(s.step_count);
