@@ -65,3 +65,25 @@ fn an_embedding_program_drives_envs_with_its_own_device_and_kernels() {
         "{moved_right} of 128 moved right"
     );
 }
+
+/// A program's device with WebGPU's default limits (8 storage buffers per stage) runs envs
+/// but not the learner, whose PPO kernels bind more: a clear error naming the limit.
+#[test]
+fn the_learner_on_a_default_limits_device_names_the_limit_it_needs() {
+    let instance = wgpu::Instance::default();
+    let adapter =
+        pollster::block_on(instance.request_adapter(&Default::default())).expect("an adapter");
+    let (device, queue) =
+        pollster::block_on(adapter.request_device(&Default::default())).expect("a device");
+    let gpu = Gpu::from_device(device, queue);
+    let env = wgym::make("FourRooms-misc").unwrap();
+    let config = wgym::learn::TrainConfig::for_env("FourRooms-misc");
+    let err = wgym::learn::Trainer::new(&gpu, env, 1, config)
+        .err()
+        .expect("the learner needs more than 8 storage buffers")
+        .to_string();
+    assert!(
+        err.contains("max_storage_buffers_per_shader_stage"),
+        "{err}"
+    );
+}

@@ -348,6 +348,17 @@ impl Trainer {
                 adapter: gpu.adapter_name().to_string(),
             });
         }
+        // The PPO kernels bind the most storage buffers of any learner kernel.
+        let storage = limits.max_storage_buffers_per_shader_stage;
+        if storage < PPO_BINDS.len() as u32 {
+            return Err(Error::OverLimit {
+                what: "the learner's PPO kernels".to_string(),
+                needed: PPO_BINDS.len() as u64,
+                limit: "max_storage_buffers_per_shader_stage",
+                allowed: storage as u64,
+                adapter: gpu.adapter_name().to_string(),
+            });
+        }
         let batch = agents
             .checked_mul(config.envs)
             .ok_or_else(|| Error::invalid("agents x envs", "too many envs"))?;
