@@ -1,4 +1,4 @@
-// The per-agent side of the meta-gradient (twin: src/learn/meta_gradient.rs): gathering
+// The per-agent side of the meta-gradient (twin: src/learn/meta_gradient/twin.rs): gathering
 // the validation gradient and the directions d theta' / d eta from `sum_chunks`' gradients,
 // their dot products (d J / d eta), and the outer Adam step on the meta-parameters.
 //

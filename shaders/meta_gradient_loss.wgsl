@@ -1,4 +1,4 @@
-// The per-sample side of the meta-gradient (twin: src/learn/meta_gradient.rs): the tangents
+// The per-sample side of the meta-gradient (twin: src/learn/meta_gradient/twin.rs): the tangents
 // of GAE's advantages in gamma and lambda, and the output gradients of the surrogate
 // losses whose weight gradients nn.wgsl's backward pass turns into the meta-gradient's
 // directions. Composed into the PPO module after ppo.wgsl (its bindings, `pc`, `Dist`).
