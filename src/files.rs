@@ -16,6 +16,19 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// A resumed run's new length: `given` (`option` on the command line) if any, which may
+/// extend the run but not cut what is `done`; else `planned`.
+pub fn resumed_length(option: &str, given: Option<u32>, done: u32, planned: u32) -> Result<u32> {
+    match given {
+        Some(n) if n < done => Err(Error::invalid(
+            option,
+            format!("{n} is fewer than the {done} already done"),
+        )),
+        Some(n) => Ok(n),
+        None => Ok(planned),
+    }
+}
+
 /// A checkpoint file: 8 magic bytes, a little-endian u32 format version, a u32 header
 /// length, the JSON header (an object, with a `blobs` list of names and lengths added),
 /// then the blobs in order. Written atomically.

@@ -314,6 +314,14 @@ fn bad_meta_and_es_input_is_a_clear_error() {
             "even",
         ),
         (vec!["es", "--env", "NoSuchEnv"], "unknown environment"),
+        (
+            vec!["es", "--resume", "--out", out, "--dim", "5"],
+            "drop --dim",
+        ),
+        (
+            vec!["meta-train", "--resume", "--out", out, "--method", "es"],
+            "drop --method",
+        ),
     ];
     for (args, expected) in cases {
         let o = wgym(&args);

@@ -6,7 +6,7 @@ use std::time::Instant;
 use wgym::bench::format_per_second;
 use wgym::es::run::{EsRun, EsRunConfig, CHECKPOINT, CURVE, LOG};
 use wgym::es::{Problem, Strategy};
-use wgym::{Error, Gpu, Result};
+use wgym::{Gpu, Result};
 
 #[derive(clap::Args)]
 pub struct EsArgs {
@@ -34,18 +34,20 @@ pub struct EsArgs {
 pub fn run(args: EsArgs) -> Result<()> {
     let gpu;
     let (mut run, out) = if args.files.resume {
-        let out = args
-            .files
-            .out
-            .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))?;
+        let out = args.files.resume_dir(&[
+            ("--problem", args.problem.is_some()),
+            ("--env", args.env.is_some()),
+            ("--strategy", args.strategy.is_some()),
+            ("--dim", args.dim.is_some()),
+            ("--population", args.population.is_some()),
+        ])?;
         gpu = Gpu::new()?;
         (EsRun::resume(&gpu, &out, args.generations)?, out)
     } else {
-        let mut c = match &args.files.config {
-            Some(path) => EsRunConfig::from_toml(&super::read_config(path)?)
-                .map_err(|e| Error::invalid(format!("config {}", path.display()), e.to_string()))?,
-            None => EsRunConfig::default(),
-        };
+        let mut c = args
+            .files
+            .parse_config(EsRunConfig::from_toml)?
+            .unwrap_or_default();
         if let Some(p) = &args.problem {
             c.problem = Some(p.parse::<Problem>()?);
         }
@@ -70,20 +72,15 @@ pub fn run(args: EsArgs) -> Result<()> {
             c.generations = g;
         }
         c.check()?;
-        if args.files.print_config {
-            print!("{}", c.to_toml());
-            return Ok(());
-        }
         let name = c
             .problem
             .map(|p| p.name().to_string())
             .or(c.env.clone())
             .unwrap_or_default();
-        let out = args
-            .files
-            .out
-            .unwrap_or_else(|| Path::new("runs").join(format!("es-{name}")));
-        super::fresh_out(&out.join(CHECKPOINT))?;
+        let default = Path::new("runs").join(format!("es-{name}"));
+        let Some(out) = args.files.fresh_dir(&c.to_toml(), default, CHECKPOINT)? else {
+            return Ok(());
+        };
         gpu = Gpu::new()?;
         (EsRun::start(&gpu, c, &out)?, out)
     };

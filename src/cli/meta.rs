@@ -7,7 +7,7 @@ use wgym::bench::format_per_second;
 use wgym::meta::eval::{self, EvalSettings};
 use wgym::meta::run::{MetaRun, CHECKPOINT, CONFIG, CURVE, LEARNED, LOG};
 use wgym::meta::{MetaCheckpoint, MetaConfig, Method};
-use wgym::{Error, Gpu, Result};
+use wgym::{Gpu, Result};
 
 #[derive(clap::Args)]
 pub struct MetaTrainArgs {
@@ -54,16 +54,10 @@ pub struct MetaEvalArgs {
 pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
     let gpu;
     let (run, out) = if args.files.resume {
-        if args.files.config.is_some() || args.env.is_some() || args.method.is_some() {
-            return Err(Error::invalid(
-                "--resume",
-                "the run's env and config come from its checkpoint; drop --env/--config/--method",
-            ));
-        }
-        let out = args
-            .files
-            .out
-            .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))?;
+        let out = args.files.resume_dir(&[
+            ("--env", args.env.is_some()),
+            ("--method", args.method.is_some()),
+        ])?;
         gpu = Gpu::new()?;
         (MetaRun::resume(&gpu, &out, args.generations)?, out)
     } else {
@@ -71,13 +65,11 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
             "meta-grad" => Method::MetaGrad,
             _ => Method::Es,
         });
-        let mut config = match &args.files.config {
-            Some(path) => {
-                MetaConfig::from_toml_with(args.env.as_deref(), method, &super::read_config(path)?)
-                    .map_err(|e| {
-                        Error::invalid(format!("config {}", path.display()), e.to_string())
-                    })?
-            }
+        let parsed = args
+            .files
+            .parse_config(|text| MetaConfig::from_toml_with(args.env.as_deref(), method, text))?;
+        let mut config = match parsed {
+            Some(config) => config,
             None => match &args.env {
                 Some(env) => {
                     wgym::make(env)?;
@@ -93,15 +85,13 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
             config.method = m;
         }
         config.check()?;
-        if args.files.print_config {
-            print!("{}", config.to_toml());
-            return Ok(());
-        }
-        let out = args
+        let default = Path::new("runs").join(format!("meta-{}", config.env));
+        let Some(out) = args
             .files
-            .out
-            .unwrap_or_else(|| Path::new("runs").join(format!("meta-{}", config.env)));
-        super::fresh_out(&out.join(CHECKPOINT))?;
+            .fresh_dir(&config.to_toml(), default, CHECKPOINT)?
+        else {
+            return Ok(());
+        };
         gpu = Gpu::new()?;
         (MetaRun::start(&gpu, config, &out)?, out)
     };

@@ -38,25 +38,66 @@ pub fn progress_bar(len: u64, position: u64, unit: &str) -> ProgressBar {
     bar
 }
 
-/// The text of a config file.
-pub fn read_config(path: &std::path::Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
-/// An error if `checkpoint` exists: its directory already holds a run.
-pub fn fresh_out(checkpoint: &std::path::Path) -> Result<()> {
-    if checkpoint.exists() {
-        let dir = checkpoint.parent().unwrap_or(checkpoint);
-        return Err(Error::invalid(
-            "--out",
-            format!(
-                "{} already holds a run; continue it with --resume or choose another --out",
-                dir.display()
-            ),
-        ));
+impl RunFiles {
+    /// The config file parsed by `parse` (its errors name the file), if one was given.
+    pub fn parse_config<T>(&self, parse: impl FnOnce(&str) -> Result<T>) -> Result<Option<T>> {
+        let Some(path) = &self.config else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        parse(&text)
+            .map(Some)
+            .map_err(|e| Error::invalid(format!("config {}", path.display()), e.to_string()))
     }
-    Ok(())
+
+    /// The directory of the run to resume: `--out`, with none of the options a checkpoint
+    /// fixes (`--config` and those `overrides` names as given).
+    pub fn resume_dir(&self, overrides: &[(&str, bool)]) -> Result<std::path::PathBuf> {
+        let given: Vec<&str> = std::iter::once(("--config", self.config.is_some()))
+            .chain(overrides.iter().copied())
+            .filter(|(_, given)| *given)
+            .map(|(name, _)| name)
+            .collect();
+        if !given.is_empty() {
+            return Err(Error::invalid(
+                "--resume",
+                format!(
+                    "the run's settings come from its checkpoint; drop {}",
+                    given.join("/")
+                ),
+            ));
+        }
+        self.out
+            .clone()
+            .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))
+    }
+
+    /// A fresh run's directory (`--out`, else `default`), an error if it already holds a
+    /// run's `checkpoint`; None after printing `config_toml` for `--print-config`.
+    pub fn fresh_dir(
+        &self,
+        config_toml: &str,
+        default: std::path::PathBuf,
+        checkpoint: &str,
+    ) -> Result<Option<std::path::PathBuf>> {
+        if self.print_config {
+            print!("{config_toml}");
+            return Ok(None);
+        }
+        let out = self.out.clone().unwrap_or(default);
+        let file = out.join(checkpoint);
+        if file.exists() {
+            return Err(Error::invalid(
+                "--out",
+                format!(
+                    "{} already holds a run; continue it with --resume or choose another --out",
+                    out.display()
+                ),
+            ));
+        }
+        Ok(Some(out))
+    }
 }

@@ -43,16 +43,7 @@ pub fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
     use wgym::learn::TrainConfig;
 
     if args.files.resume {
-        if args.files.config.is_some() || args.env.is_some() {
-            return Err(Error::invalid(
-                "--resume",
-                "the run's env, agents and config come from its checkpoint; drop --env/--config",
-            ));
-        }
-        let out = args
-            .files
-            .out
-            .ok_or_else(|| Error::invalid("--resume", "give the run's --out directory"))?;
+        let out = args.files.resume_dir(&[("--env", args.env.is_some())])?;
         let gpu = Gpu::new()?;
         let run = Run::resume(&gpu, &out, args.updates)?;
         return drive(process_start, run, &out, &gpu, args.stop_after);
@@ -61,27 +52,21 @@ pub fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
         .env
         .ok_or_else(|| Error::invalid("arguments", "--env ID is required (see `wgym envs`)"))?;
     wgym::make(&env_id)?;
-    let mut config = match &args.files.config {
-        Some(path) => {
-            let text = super::read_config(path)?;
-            TrainConfig::from_toml(&env_id, &text)
-                .map_err(|e| Error::invalid(format!("config {}", path.display()), e.to_string()))?
-        }
-        None => TrainConfig::for_env(&env_id),
-    };
+    let mut config = args
+        .files
+        .parse_config(|text| TrainConfig::from_toml(&env_id, text))?
+        .unwrap_or_else(|| TrainConfig::for_env(&env_id));
     if let Some(u) = args.updates {
         config.updates = u;
     }
     config.check()?;
-    if args.files.print_config {
-        print!("{}", config.to_toml());
-        return Ok(());
-    }
-    let out = args
+    let default = std::path::Path::new("runs").join(&env_id);
+    let Some(out) = args
         .files
-        .out
-        .unwrap_or_else(|| std::path::Path::new("runs").join(&env_id));
-    super::fresh_out(&out.join(CHECKPOINT))?;
+        .fresh_dir(&config.to_toml(), default, CHECKPOINT)?
+    else {
+        return Ok(());
+    };
     let gpu = Gpu::new()?;
     let run = Run::start(&gpu, &env_id, args.agents, config, &out)?;
     drive(process_start, run, &out, &gpu, args.stop_after)

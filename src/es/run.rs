@@ -12,7 +12,7 @@ use super::problems::{Problem, ProblemEvaluator};
 use super::search::Es;
 use super::state::EsState;
 use crate::error::{Error, Result};
-use crate::files::{read_container, write_atomically, write_container};
+use crate::files::{read_container, resumed_length, write_atomically, write_container};
 use crate::gpu::Gpu;
 use crate::learn::{PolicyNet, TrainConfig};
 use crate::plot::{Figure, Series, PALETTE};
@@ -161,15 +161,12 @@ impl EsRun {
             serde_json::from_value(header).map_err(|e| bad(format!("its header: {e}")))?;
         let state = EsState::from_blobs(&mut blobs, |name| bad(format!("it has no {name}")))?;
         let mut config = header.config;
-        if let Some(g) = generations {
-            if g < header.generation {
-                return Err(Error::invalid(
-                    "--generations",
-                    format!("{g} is fewer than the {} already done", header.generation),
-                ));
-            }
-            config.generations = g;
-        }
+        config.generations = resumed_length(
+            "--generations",
+            generations,
+            header.generation,
+            config.generations,
+        )?;
         let (mut es, mut evaluator) = build(gpu, &config)?;
         es.restore(&state, header.generation)?;
         if let Evaluator::Policy(p) = &mut evaluator {

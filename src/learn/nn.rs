@@ -118,18 +118,10 @@ impl MatmulConfig {
         c_chunk: u32,
     ) -> Self {
         MatmulConfig {
-            m,
-            n,
-            k,
-            a: words(a),
-            b: words(b),
-            c: words(c),
-            e: words(c),
             bias: BIAS_COLUMN,
-            epilogue: Epilogue::None as u32,
             chunk,
             c_chunk,
-            rows: ROWS,
+            ..Self::rows(m, n, k, a, b, c, false, Epilogue::None, c)
         }
     }
 

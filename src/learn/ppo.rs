@@ -115,6 +115,21 @@ pub const SCRATCH: u32 = 8;
 pub const SCRATCH_TANGENT_SUMS: u32 = 4;
 pub const SCRATCH_GRAD_SUM_SQ: u32 = 2;
 
+/// The value step `s` bootstraps from (0 if terminated, its final observation's if
+/// truncated, else the next step's `next_value`), and whether its episode ends there.
+pub fn bootstrap(s: &TrajStep, next_value: f32) -> (f32, bool) {
+    let terminated = s.flags & FLAG_TERMINATED != 0;
+    let truncated = s.flags & FLAG_TRUNCATED != 0;
+    let value = if terminated {
+        0.0
+    } else if truncated {
+        s.final_value
+    } else {
+        next_value
+    };
+    (value, terminated || truncated)
+}
+
 /// Twin of `gae` for one env's steps, given the value after its last step.
 pub fn gae(
     gamma: f32,
@@ -126,17 +141,9 @@ pub fn gae(
     let mut next_value = last_value;
     let mut next_advantage = 0.0f32;
     for s in steps.iter_mut().rev() {
-        let terminated = s.flags & FLAG_TERMINATED != 0;
-        let truncated = s.flags & FLAG_TRUNCATED != 0;
-        let bootstrap = if terminated {
-            0.0
-        } else if truncated {
-            s.final_value
-        } else {
-            next_value
-        };
+        let (bootstrap, cut) = bootstrap(s, next_value);
         let delta = s.reward * reward_scale + gamma * bootstrap - s.value;
-        let carry = if terminated || truncated {
+        let carry = if cut {
             0.0
         } else {
             gamma * gae_lambda * next_advantage

@@ -11,6 +11,7 @@ use super::meta_gradient;
 use super::report::{self, LogRow};
 use super::trainer::{AgentStats, Trainer};
 use crate::error::{Error, Result};
+use crate::files::resumed_length;
 use crate::gpu::Gpu;
 
 pub const CHECKPOINT: &str = "checkpoint.bin";
@@ -59,18 +60,8 @@ impl Run {
         let checkpoint = Checkpoint::load(&out.join(CHECKPOINT))?;
         let env: Arc<dyn crate::Env> = crate::make(&checkpoint.env)?;
         let mut config = checkpoint.config.clone();
-        if let Some(u) = updates {
-            if u < checkpoint.snapshot.progress.update {
-                return Err(Error::invalid(
-                    "--updates",
-                    format!(
-                        "{u} is fewer than the {} already done",
-                        checkpoint.snapshot.progress.update
-                    ),
-                ));
-            }
-            config.updates = u;
-        }
+        let done = checkpoint.snapshot.progress.update;
+        config.updates = resumed_length("--updates", updates, done, config.updates)?;
         let mut trainer = Trainer::new(gpu, env, checkpoint.agents, config)?;
         trainer.restore(&checkpoint.snapshot)?;
         let seconds_before = checkpoint.history.last().map_or(0.0, |r| r.seconds);

@@ -12,7 +12,7 @@ use super::learned::Learned;
 use super::trainer::{GenerationLog, MetaSnapshot, MetaTrainer};
 use crate::error::{Error, Result};
 use crate::es::EsState;
-use crate::files::{read_container, write_atomically, write_container};
+use crate::files::{read_container, resumed_length, write_atomically, write_container};
 use crate::gpu::Gpu;
 use crate::plot::{Figure, Series, PALETTE};
 
@@ -125,18 +125,9 @@ impl MetaRun {
     pub fn resume(gpu: &Gpu, out: &Path, generations: Option<u32>) -> Result<MetaRun> {
         let checkpoint = MetaCheckpoint::load(&out.join(CHECKPOINT))?;
         let mut config = checkpoint.config.clone();
-        if let Some(g) = generations {
-            if g < checkpoint.snapshot.generation {
-                return Err(Error::invalid(
-                    "--generations",
-                    format!(
-                        "{g} is fewer than the {} already done",
-                        checkpoint.snapshot.generation
-                    ),
-                ));
-            }
-            config.generations = g;
-        }
+        let done = checkpoint.snapshot.generation;
+        config.generations =
+            resumed_length("--generations", generations, done, config.generations)?;
         let env = crate::make(&checkpoint.env)?;
         let mut meta = MetaTrainer::new(gpu, env, config)?;
         meta.restore(&checkpoint.snapshot)?;

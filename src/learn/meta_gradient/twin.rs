@@ -32,16 +32,7 @@ pub fn gae_tangents(gamma: f32, lambda: f32, steps: &[TrajStep], last_value: f32
     let mut out = vec![[0.0; 2]; steps.len()];
     let (mut next_value, mut next_adv, mut next) = (last_value, 0.0f32, [0.0f32; 2]);
     for (t, s) in steps.iter().enumerate().rev() {
-        let terminated = s.flags & ppo::FLAG_TERMINATED != 0;
-        let truncated = s.flags & ppo::FLAG_TRUNCATED != 0;
-        let bootstrap = if terminated {
-            0.0
-        } else if truncated {
-            s.final_value
-        } else {
-            next_value
-        };
-        let cut = terminated || truncated;
+        let (bootstrap, cut) = ppo::bootstrap(s, next_value);
         let d_gamma = bootstrap
             + if cut {
                 0.0
