@@ -6,6 +6,7 @@
 
 use bytemuck::Pod;
 
+use crate::learn::TrainConfig;
 use crate::rng::Key;
 
 /// What a user needs to know to drive an env.
@@ -114,6 +115,10 @@ pub trait EnvKernel: Send + Sync + 'static {
     ) -> StepOut<Self::State>;
     /// Write the observation; `obs` has `obs_dim` entries and arrives zeroed.
     fn observe(&self, state: &Self::State, params: &Self::Params, obs: &mut [f32]);
+    /// Training defaults that learn on this env in a short run on a CPU adapter.
+    fn train_defaults(&self) -> TrainConfig {
+        TrainConfig::generic_env_defaults()
+    }
 }
 
 /// Byte-level, object-safe view of an [`EnvKernel`], used by the drivers and the registry.
@@ -133,6 +138,8 @@ pub trait Env: Send + Sync {
     fn step_bytes(&self, key: Key, state: &[u8], action: &[u32], params: &[u8])
         -> StepOut<Vec<u8>>;
     fn observe_bytes(&self, state: &[u8], params: &[u8], obs: &mut [f32]);
+    /// [`EnvKernel::train_defaults`].
+    fn train_defaults(&self) -> TrainConfig;
 }
 
 fn read<T: Pod>(bytes: &[u8]) -> T {
@@ -200,5 +207,8 @@ impl<K: EnvKernel> Env for K {
     }
     fn observe_bytes(&self, state: &[u8], params: &[u8], obs: &mut [f32]) {
         self.observe(&read(state), &read(params), obs)
+    }
+    fn train_defaults(&self) -> TrainConfig {
+        EnvKernel::train_defaults(self)
     }
 }

@@ -4,6 +4,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
+use crate::learn::TrainConfig;
 use crate::rng::{self, Key};
 
 /// Largest number of arms K of an action space (`Bandit<K>`); a task may use fewer.
@@ -321,6 +322,15 @@ impl<const K: usize> EnvKernel for Bandit<K> {
         }
     }
 
+    fn train_defaults(&self) -> TrainConfig {
+        TrainConfig {
+            envs: 256,
+            steps: 100,
+            updates: 30,
+            lr: 3e-3,
+            ..TrainConfig::default()
+        }
+    }
     fn observe(&self, s: &BanditState<K>, p: &BanditParams<K>, obs: &mut [f32]) {
         obs[0] = s.last_reward;
         for arm in 0..Self::ARMS {

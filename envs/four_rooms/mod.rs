@@ -4,6 +4,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
+use crate::learn::TrainConfig;
 use crate::rng::{self, Key};
 
 /// The map, row 0 at the top; `#` is wall. The only copy: the WGSL side gets it through the
@@ -200,6 +201,15 @@ impl EnvKernel for FourRooms {
         }
     }
 
+    fn train_defaults(&self) -> TrainConfig {
+        TrainConfig {
+            envs: 1024,
+            steps: 128,
+            updates: 60,
+            lr: 1e-3,
+            ..TrainConfig::default()
+        }
+    }
     fn observe(&self, s: &FourRoomsState, _p: &FourRoomsParams, obs: &mut [f32]) {
         obs.copy_from_slice(&[
             s.row as f32,

@@ -15,6 +15,7 @@ pub use reward::{hamacher, tolerance};
 pub use world::{object_point, opening, HAND_HIGH, HAND_LOW, TCP_OFFSET};
 
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
+use crate::learn::TrainConfig;
 use crate::rng::{self, Key};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -475,6 +476,19 @@ impl EnvKernel for Manipulation {
         }
     }
 
+    fn train_defaults(&self) -> TrainConfig {
+        // Dense Meta-World rewards of up to 10 per step: scaled, with a shorter horizon.
+        TrainConfig {
+            envs: 64,
+            steps: 64,
+            updates: 150,
+            lr: 3e-3,
+            gamma: 0.95,
+            reward_scale: 0.1,
+            ent_coef: 0.0,
+            ..TrainConfig::default()
+        }
+    }
     fn observe(&self, s: &ManipulationState, p: &ManipulationParams, obs: &mut [f32]) {
         let task = task_of(p);
         let point = object_point(task, Vec3::from(s.obj), s.joint);

@@ -124,45 +124,24 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    /// Defaults that learn on `env_id` in a short run on a CPU adapter.
+    /// Defaults that learn on `env_id` in a short run on a CPU adapter: the env's own
+    /// [`crate::env::EnvKernel::train_defaults`] (generic ones for an unknown id, which
+    /// fails later with the list of known ids).
     pub fn for_env(env_id: &str) -> TrainConfig {
-        let base = TrainConfig::default();
-        if env_id.contains("Bandit") {
-            TrainConfig {
-                envs: 256,
-                steps: 100,
-                updates: 30,
-                lr: 3e-3,
-                ..base
-            }
-        } else if env_id.starts_with("FourRooms") {
-            TrainConfig {
-                envs: 1024,
-                steps: 128,
-                updates: 60,
-                lr: 1e-3,
-                ..base
-            }
-        } else if env_id.starts_with("Manipulation") {
-            // Dense Meta-World rewards of up to 10 per step: scaled, with a shorter horizon.
-            TrainConfig {
-                envs: 64,
-                steps: 64,
-                updates: 150,
-                lr: 3e-3,
-                gamma: 0.95,
-                reward_scale: 0.1,
-                ent_coef: 0.0,
-                ..base
-            }
-        } else {
-            TrainConfig {
-                envs: 512,
-                steps: 128,
-                updates: 60,
-                lr: 1e-3,
-                ..base
-            }
+        match crate::envs::make(env_id) {
+            Ok(env) => env.train_defaults(),
+            Err(_) => TrainConfig::generic_env_defaults(),
+        }
+    }
+
+    /// Defaults for an env that ships none of its own.
+    pub fn generic_env_defaults() -> TrainConfig {
+        TrainConfig {
+            envs: 512,
+            steps: 128,
+            updates: 60,
+            lr: 1e-3,
+            ..TrainConfig::default()
         }
     }
 
