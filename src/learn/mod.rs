@@ -7,6 +7,7 @@
 pub mod adam;
 pub mod checkpoint;
 pub mod config;
+pub mod gru;
 pub mod meta_gradient;
 pub mod net;
 pub mod nn;

@@ -267,7 +267,7 @@ pub fn mlp_forward(mlp: &Mlp, activation: Activation, weights: &[f32], input: &[
 
 /// A row-major [rows][cols] matrix with orthonormal columns (rows >= cols) or rows, times
 /// `gain`: Gram-Schmidt on Gaussian draws from the counter RNG.
-fn orthogonal(key: Key, rows: usize, cols: usize, gain: f64) -> Vec<f32> {
+pub(crate) fn orthogonal(key: Key, rows: usize, cols: usize, gain: f64) -> Vec<f32> {
     let (long, short) = (rows.max(cols), rows.min(cols));
     let mut basis: Vec<Vec<f64>> = Vec::with_capacity(short);
     for v in 0..short {
