@@ -98,7 +98,10 @@ impl Case {
 }
 
 /// Central differences of the loss along each coordinate of one of the case's inputs.
-fn finite_differences(c: &mut Case, pick: fn(&mut Case) -> &mut Vec<f32>) -> Vec<f64> {
+/// Which of a case's inputs to perturb.
+type Pick = fn(&mut Case) -> &mut Vec<f32>;
+
+fn finite_differences(c: &mut Case, pick: Pick) -> Vec<f64> {
     let eps = 1e-2f32;
     (0..pick(c).len())
         .map(|i| {
@@ -117,9 +120,9 @@ fn finite_differences(c: &mut Case, pick: fn(&mut Case) -> &mut Vec<f32>) -> Vec
 fn twin_gradient_matches_finite_differences() {
     // Two agents, two envs each, resets inside the sequences.
     let mut c = case(2, 2, 9, 3, 4, 4);
-    assert!(c.resets.iter().any(|&r| r == 1) && c.resets.iter().any(|&r| r == 0));
+    assert!(c.resets.contains(&1) && c.resets.contains(&0));
     let g = c.twin_gradients();
-    let checks: [(&str, fn(&mut Case) -> &mut Vec<f32>, &[f32]); 3] = [
+    let checks: [(&str, Pick, &[f32]); 3] = [
         ("weight", |c| &mut c.weights, &g.weights),
         ("input", |c| &mut c.x, &g.x),
         ("initial state", |c| &mut c.h0, &g.h0),

@@ -100,7 +100,7 @@ impl GruCore {
         let (d, h) = (self.inputs as usize, self.hidden as usize);
         let mut weights = Vec::with_capacity(self.params() as usize);
         // jax's truncated normal has standard deviation 0.8796 before it is rescaled.
-        let std = (1.0 / self.inputs as f32).sqrt() / 0.879_625_66;
+        let std = (1.0 / self.inputs as f32).sqrt() / 0.879_625_7;
         let input_key = rng::fold(key, 0);
         weights.extend((0..(d * 3 * h) as u32).map(|i| std * truncated_normal(input_key, i)));
         weights.extend(std::iter::repeat_n(0.0, 3 * h));
