@@ -5,6 +5,7 @@
 //! hyperparameters (`meta_gradient`). Each kernel has a CPU twin here.
 
 pub mod adam;
+pub mod baselines;
 pub mod checkpoint;
 pub mod config;
 pub mod gru;
