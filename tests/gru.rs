@@ -6,13 +6,14 @@ mod common;
 use common::gpu;
 use wgym::learn::gru::pass::GruPass;
 use wgym::learn::gru::twin::{self, Forward, Gradients};
-use wgym::learn::gru::{GruCore, Sequences, MAX_HIDDEN};
+use wgym::learn::gru::{GruCore, GruNet, Sequences, MAX_HIDDEN};
+use wgym::learn::Activation;
 use wgym::rng;
 
 /// Inputs of one test case: weights (the initialisation with random biases), inputs, reset
 /// flags (about one step in `reset_every`), initial states and an output gradient.
 struct Case {
-    core: GruCore,
+    net: GruNet,
     seq: Sequences,
     weights: Vec<f32>,
     x: Vec<f32>,
@@ -21,19 +22,31 @@ struct Case {
     d_hs: Vec<f32>,
 }
 
-fn case(agents: u32, envs: u32, steps: u32, inputs: u32, hidden: u32, reset_every: u32) -> Case {
-    let core = GruCore::new(inputs, hidden).unwrap();
+/// A net of `inputs` floats through `encoder` (tanh) into `hidden` units.
+fn net(inputs: u32, encoder: &[u32], hidden: u32) -> GruNet {
+    GruNet::new(inputs, encoder, Activation::Tanh, hidden).unwrap()
+}
+
+fn case(net: GruNet, agents: u32, envs: u32, steps: u32, reset_every: u32) -> Case {
     let seq = Sequences::new(agents, envs, steps).unwrap();
     let key = rng::key(17);
     let mut weights: Vec<f32> = (0..agents)
-        .flat_map(|a| core.init(rng::fold(key, a)))
+        .flat_map(|a| net.init(rng::fold(key, a)))
         .collect();
     // Non-zero biases, so that their paths are exercised.
-    let p = core.params() as usize;
-    let (h, d) = (hidden as usize, inputs as usize);
+    let p = net.params() as usize;
+    let (h, d, c0) = (
+        net.core.hidden as usize,
+        net.core.inputs as usize,
+        net.core_offset() as usize,
+    );
+    let mut bias_rows = vec![(c0 + d * 3 * h, 3 * h), (p - h, h)];
+    for l in 0..net.encoder.layers() {
+        let (n_in, n_out, off) = net.encoder.layer(l);
+        bias_rows.push(((off + n_in * n_out) as usize, n_out as usize));
+    }
     for a in 0..agents as usize {
-        let bias_rows = [(d * 3 * h, 3 * h), (p - h, h)];
-        for (start, len) in bias_rows {
+        for &(start, len) in &bias_rows {
             for i in 0..len {
                 let k = (a * p + start + i) as u32;
                 weights[a * p + start + i] = 0.5 * rng::normal(rng::fold(key, 100), 2 * k);
@@ -49,14 +62,14 @@ fn case(agents: u32, envs: u32, steps: u32, inputs: u32, hidden: u32, reset_ever
         .map(|i| (rng::below(rng::fold(key, 4), i, reset_every) == 0) as u32)
         .collect();
     Case {
-        x: normals(1, seq.rows() * d),
+        x: normals(1, seq.rows() * net.inputs() as usize),
         h0: normals(2, seq.sequences() * h)
             .iter()
             .map(|v| 0.5 * v)
             .collect(),
         d_hs: normals(3, seq.rows() * h),
         resets,
-        core,
+        net,
         seq,
         weights,
     }
@@ -65,7 +78,7 @@ fn case(agents: u32, envs: u32, steps: u32, inputs: u32, hidden: u32, reset_ever
 impl Case {
     fn twin_forward(&self) -> Forward {
         twin::forward(
-            &self.core,
+            &self.net,
             &self.seq,
             &self.weights,
             &self.x,
@@ -76,7 +89,7 @@ impl Case {
 
     fn twin_gradients(&self) -> Gradients {
         let fwd = self.twin_forward();
-        let (c, s) = (&self.core, &self.seq);
+        let (c, s) = (&self.net, &self.seq);
         twin::backward(c, s, &self.weights, &self.x, &self.resets, &fwd, &self.d_hs)
     }
 
@@ -87,7 +100,7 @@ impl Case {
     }
 
     fn gpu_pass(&self) -> (GruPass, Forward, Gradients) {
-        let pass = GruPass::new(&gpu(), self.core, self.seq).unwrap();
+        let pass = GruPass::new(&gpu(), self.net.clone(), self.seq).unwrap();
         pass.forward(&self.weights, &self.x, &self.resets, &self.h0)
             .unwrap();
         let fwd = pass.read_forward().unwrap();
@@ -118,8 +131,13 @@ fn finite_differences(c: &mut Case, pick: Pick) -> Vec<f64> {
 
 #[test]
 fn twin_gradient_matches_finite_differences() {
-    // Two agents, two envs each, resets inside the sequences.
-    let mut c = case(2, 2, 9, 3, 4, 4);
+    // Two agents, two envs each, resets inside the sequences; with and without an encoder.
+    for encoder in [&[][..], &[5, 4]] {
+        check_finite_differences(case(net(3, encoder, 4), 2, 2, 9, 4));
+    }
+}
+
+fn check_finite_differences(mut c: Case) {
     assert!(c.resets.contains(&1) && c.resets.contains(&0));
     let g = c.twin_gradients();
     let checks: [(&str, Pick, &[f32]); 3] = [
@@ -159,6 +177,9 @@ fn check_against_twin(c: &Case) {
     // The devices' exp and tanh differ from Rust's by a few ulps; sums of hundreds of rows
     // in another order add a few more.
     let tol = 1e-4;
+    for (l, (g, t)) in fwd.encoded.iter().zip(&twin_fwd.encoded).enumerate() {
+        assert_close(&format!("encoder layer {l}"), g, t, tol);
+    }
     assert_close("gx", &fwd.gx, &twin_fwd.gx, tol);
     assert_close("hs", &fwd.hs, &twin_fwd.hs, tol);
     assert_close("hprev", &fwd.hprev, &twin_fwd.hprev, tol);
@@ -171,19 +192,23 @@ fn check_against_twin(c: &Case) {
 #[test]
 fn gpu_passes_match_the_twin() {
     // One tile per agent; two tiles per agent, the second part-empty; two pairs per
-    // invocation, the second part-empty.
-    for (agents, envs, steps, inputs, hidden) in
-        [(2, 5, 40, 3, 8), (2, 3, 6, 5, 100), (1, 2, 4, 2, 300)]
-    {
-        let c = case(agents, envs, steps, inputs, hidden, 7);
-        check_against_twin(&c);
+    // invocation, the second part-empty; encoders of both activations.
+    let relu = GruNet::new(6, &[16], Activation::Relu, 8).unwrap();
+    for (net, agents, envs, steps) in [
+        (net(3, &[], 8), 2, 5, 40),
+        (net(5, &[], 100), 2, 3, 6),
+        (net(2, &[], 300), 1, 2, 4),
+        (relu, 3, 4, 20),
+        (net(4, &[12, 7], 10), 2, 3, 15),
+    ] {
+        check_against_twin(&case(net, agents, envs, steps, 7));
     }
 }
 
 #[test]
 fn long_sequences_split_into_dispatches_and_match_the_twin() {
-    let c = case(1, 1, 3800, 2, 8, 50);
-    let pass = GruPass::new(&gpu(), c.core, c.seq).unwrap();
+    let c = case(net(2, &[], 8), 1, 1, 3800, 50);
+    let pass = GruPass::new(&gpu(), c.net.clone(), c.seq).unwrap();
     // On CPU adapters the loop budget splits the sequence; GPUs run it in one dispatch.
     assert!(!gpu().is_cpu() || pass.tiling().steps < c.seq.steps);
     check_against_twin(&c);
@@ -191,7 +216,7 @@ fn long_sequences_split_into_dispatches_and_match_the_twin() {
 
 #[test]
 fn a_reset_cuts_the_gradient_flow() {
-    let mut c = case(2, 3, 12, 3, 6, 1000);
+    let mut c = case(net(3, &[5], 6), 2, 3, 12, 1000);
     let (steps, h, d) = (12usize, 6usize, 3usize);
     let (reset_at, loss_at) = (5usize, 9usize);
     c.resets.iter_mut().for_each(|r| *r = 0);
@@ -227,7 +252,7 @@ fn a_reset_cuts_the_gradient_flow() {
 
 #[test]
 fn gpu_passes_are_deterministic() {
-    let c = case(2, 5, 40, 3, 8, 7);
+    let c = case(net(3, &[6], 8), 2, 5, 40, 7);
     let (pass, fwd, grads) = c.gpu_pass();
     pass.forward(&c.weights, &c.x, &c.resets, &c.h0).unwrap();
     pass.backward(&c.d_hs).unwrap();
@@ -249,10 +274,14 @@ fn bad_shapes_are_clear_errors() {
         let e = GruCore::new(inputs, hidden).unwrap_err().to_string();
         assert!(e.contains(field), "{inputs} x {hidden}: {e}");
     }
+    let e = GruNet::new(3, &[4, 0], Activation::Relu, 8)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("gru.encoder"), "{e}");
     let e = Sequences::new(1, 0, 8).unwrap_err().to_string();
     assert!(e.contains("at least 1"), "{e}");
-    let c = case(1, 2, 4, 3, 8, 3);
-    let pass = GruPass::new(&gpu(), c.core, c.seq).unwrap();
+    let c = case(net(3, &[], 8), 1, 2, 4, 3);
+    let pass = GruPass::new(&gpu(), c.net.clone(), c.seq).unwrap();
     let e = pass
         .forward(&c.weights, &c.x[1..], &c.resets, &c.h0)
         .unwrap_err()

@@ -41,7 +41,7 @@ pub mod pass;
 pub mod twin;
 
 use crate::error::{Error, Result};
-use crate::learn::net::{orthogonal, MAX_WIDTH};
+use crate::learn::net::{orthogonal, Activation, Mlp, MAX_WIDTH};
 use crate::rng::{self, Key};
 
 /// Widest hidden state: the backward pass keeps 4 H floats per env of a tile in workgroup
@@ -116,6 +116,81 @@ impl GruCore {
     }
 }
 
+/// A GRU core after an optional MLP encoder whose every layer (the last one included) is
+/// followed by the activation, as `ppo_rnn.py`'s embedding (`Dense`, then relu) is.
+///
+/// An agent's weights: the encoder's layers in the MLP's layout, then the core's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GruNet {
+    /// The encoder's widths, input first; just the input for none.
+    pub encoder: Mlp,
+    pub activation: Activation,
+    pub core: GruCore,
+}
+
+impl GruNet {
+    /// `inputs` floats through encoder layers of widths `encoder` (none: empty) into a core
+    /// of `hidden` units.
+    pub fn new(
+        inputs: u32,
+        encoder: &[u32],
+        activation: Activation,
+        hidden: u32,
+    ) -> Result<GruNet> {
+        if encoder.iter().any(|&w| w == 0 || w > MAX_WIDTH) {
+            return Err(Error::invalid(
+                "gru.encoder",
+                format!("{encoder:?}: every width must be in 1..={MAX_WIDTH}"),
+            ));
+        }
+        if inputs == 0 || inputs > MAX_WIDTH {
+            return Err(Error::invalid(
+                "gru.inputs",
+                format!("{inputs}: the input size must be in 1..={MAX_WIDTH}"),
+            ));
+        }
+        let mut dims = vec![inputs];
+        dims.extend_from_slice(encoder);
+        let encoder = Mlp { dims };
+        let core = GruCore::new(*encoder.dims.last().expect("an input width"), hidden)?;
+        Ok(GruNet {
+            encoder,
+            activation,
+            core,
+        })
+    }
+
+    /// The input width.
+    pub fn inputs(&self) -> u32 {
+        self.encoder.dims[0]
+    }
+
+    /// Where the core's weights start.
+    pub fn core_offset(&self) -> u32 {
+        self.encoder.params()
+    }
+
+    /// Weights per agent.
+    pub fn params(&self) -> u32 {
+        self.core_offset() + self.core.params()
+    }
+
+    /// One agent's initial weights: the encoder's as `ppo_rnn.py`'s embedding (orthogonal
+    /// with gain sqrt(2), zero biases), then the core's ([`GruCore::init`]).
+    pub fn init(&self, key: Key) -> Vec<f32> {
+        let mut weights = Vec::with_capacity(self.params() as usize);
+        for l in 0..self.encoder.layers() {
+            let (n_in, n_out, _) = self.encoder.layer(l);
+            let layer_key = rng::fold(rng::fold(key, 0), l as u32);
+            let (n_in, n_out) = (n_in as usize, n_out as usize);
+            weights.extend(orthogonal(layer_key, n_in, n_out, 2f64.sqrt()));
+            weights.extend(std::iter::repeat_n(0.0, n_out));
+        }
+        weights.extend(self.core.init(rng::fold(key, 1)));
+        weights
+    }
+}
+
 /// A standard normal draw conditioned on |z| < 2: draw i of the first of `fold(key, attempt)`
 /// that falls inside.
 fn truncated_normal(key: Key, i: u32) -> f32 {
@@ -173,6 +248,17 @@ mod tests {
         let core = GruCore::new(5, 4).unwrap();
         assert_eq!(core.params(), 6 * 12 + 4 * 8 + 5 * 4);
         assert_eq!(core.init(rng::key(1)).len(), core.params() as usize);
+    }
+
+    #[test]
+    fn the_encoder_comes_before_the_core() {
+        let net = GruNet::new(6, &[10, 5], Activation::Relu, 4).unwrap();
+        assert_eq!(net.core, GruCore::new(5, 4).unwrap());
+        assert_eq!(net.core_offset(), 7 * 10 + 11 * 5);
+        assert_eq!(net.init(rng::key(3)).len(), net.params() as usize);
+        let bare = GruNet::new(6, &[], Activation::Relu, 4).unwrap();
+        assert_eq!((bare.core_offset(), bare.core.inputs), (0, 6));
+        assert!(GruNet::new(6, &[0], Activation::Relu, 4).is_err());
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The GRU core's forward and backward passes on the GPU (twin: [`super::twin`]), over
 //! buffers it owns: one submission each.
 //!
-//! Forward: one product of `shaders/nn.wgsl` gives the input terms of every step of every
-//! env (`gx`, `rows x inputs` times `inputs x 3H` per agent), then `gru_forward` runs the
-//! recurrence. Backward: `gru_backward` runs BPTT and leaves the gate gradients of every
-//! step, then four products give the input gradient and the weight gradient (three dense
-//! blocks, split-K partial sums over rows in chunks of [`GRAD_CHUNK`]).
+//! Forward: the encoder's layers, then one product of `shaders/nn.wgsl` gives the input terms
+//! of every step of every env (`gx`, `rows x inputs` times `inputs x 3H` per agent), then
+//! `gru_forward` runs the recurrence. Backward: `gru_backward` runs BPTT and leaves the gate
+//! gradients of every step; products give the core's input gradient (times the encoder's
+//! activation derivative), the core's weight gradient (three dense blocks), and each
+//! encoder layer's weight and input gradients. Weight gradients are split-K partial sums
+//! over rows in chunks of [`GRAD_CHUNK`].
 //!
 //! The recurrence runs one workgroup per (tile of envs, agent). On CPU adapters lavapipe ends
 //! an invocation's loops after 65535 iterations in all; a step costs about
@@ -22,7 +24,8 @@ use crate::plan::{self, ConfigSlots};
 use crate::shader::{const_prelude, Composed, Part};
 
 use super::twin::{Forward, Gradients};
-use super::{GruCore, Sequences};
+use super::{GruCore, GruNet, Sequences};
+use crate::learn::net::Activation;
 
 const NN_WGSL: &str = include_str!("../../../shaders/nn.wgsl");
 const GRU_WGSL: &str = include_str!("../../../shaders/gru.wgsl");
@@ -84,11 +87,14 @@ struct Step {
 /// The GRU core's buffers and recorded passes for one shape.
 pub struct GruPass {
     gpu: Gpu,
-    core: GruCore,
+    net: GruNet,
     seq: Sequences,
     tiling: Tiling,
     weights: GpuBuffer<f32>,
     x: GpuBuffer<f32>,
+    /// Each encoder layer's output, and the gradient before its activation.
+    encoded: Vec<GpuBuffer<f32>>,
+    encoded_delta: Vec<GpuBuffer<f32>>,
     resets: GpuBuffer<u32>,
     h0: GpuBuffer<f32>,
     gx: GpuBuffer<f32>,
@@ -108,21 +114,32 @@ pub struct GruPass {
 }
 
 impl GruPass {
-    pub fn new(gpu: &Gpu, core: GruCore, seq: Sequences) -> Result<GruPass> {
+    pub fn new(gpu: &Gpu, net: GruNet, seq: Sequences) -> Result<GruPass> {
         let (a, rows) = (seq.agents as usize, seq.rows());
-        let (d, h) = (core.inputs as usize, core.hidden as usize);
+        let h = net.core.hidden as usize;
         let zeroed = |what: &str, len: usize| GpuBuffer::<f32>::zeroed(gpu, what, len);
         let chunks = seq.agent_rows().div_ceil(GRAD_CHUNK) as usize;
-        let tiling = Tiling::new(gpu, &core, &seq);
+        let tiling = Tiling::new(gpu, &net.core, &seq);
         driver::check_workgroup_size(gpu, tiling.workgroup)?;
-        let forward_dispatches = seq.steps.div_ceil(tiling.steps) as usize + 1;
+        // The longer plan: the recurrence's dispatches, the products around them.
+        let layers = net.encoder.layers();
+        let dispatches = seq.steps.div_ceil(tiling.steps) as usize + 4 + 2 * layers;
+        let widths = &net.encoder.dims[1..];
+        let per_layer = |what: &str| -> Result<Vec<GpuBuffer<f32>>> {
+            widths
+                .iter()
+                .map(|&w| zeroed(what, rows * w as usize))
+                .collect()
+        };
+        let params = a * net.params() as usize;
         let mut pass = GruPass {
             gpu: gpu.clone(),
-            core,
             seq,
             tiling,
-            weights: zeroed("the GRU weights", a * core.params() as usize)?,
-            x: zeroed("the GRU inputs", rows * d)?,
+            weights: zeroed("the GRU weights", params)?,
+            x: zeroed("the GRU inputs", rows * net.inputs() as usize)?,
+            encoded: per_layer("the GRU encoder's outputs")?,
+            encoded_delta: per_layer("the GRU encoder's gradients")?,
             resets: GpuBuffer::zeroed(gpu, "the GRU reset flags", rows)?,
             h0: zeroed("the GRU initial states", seq.sequences() * h)?,
             gx: zeroed("the GRU input terms", rows * 3 * h)?,
@@ -133,12 +150,10 @@ impl GruPass {
             d_h0: zeroed("the GRU initial-state gradients", seq.sequences() * h)?,
             dgx: zeroed("the GRU input-term gradients", rows * 3 * h)?,
             dgh: zeroed("the GRU hidden-term gradients", rows * 3 * h)?,
-            d_x: zeroed("the GRU input gradients", rows * d)?,
-            parts: zeroed(
-                "the GRU weight-gradient chunks",
-                a * chunks * core.params() as usize,
-            )?,
-            configs: ConfigSlots::new(gpu, "the GRU configs", forward_dispatches + 4)?,
+            d_x: zeroed("the GRU input gradients", rows * net.inputs() as usize)?,
+            parts: zeroed("the GRU weight-gradient chunks", chunks * params)?,
+            configs: ConfigSlots::new(gpu, "the GRU configs", dispatches)?,
+            net,
             forward: Vec::new(),
             backward: Vec::new(),
         };
@@ -169,6 +184,11 @@ impl GruPass {
     /// What the last forward pass wrote.
     pub fn read_forward(&self) -> Result<Forward> {
         Ok(Forward {
+            encoded: self
+                .encoded
+                .iter()
+                .map(|b| b.read(&self.gpu))
+                .collect::<Result<_>>()?,
             gx: self.gx.read(&self.gpu)?,
             hs: self.hs.read(&self.gpu)?,
             hprev: self.hprev.read(&self.gpu)?,
@@ -188,7 +208,7 @@ impl GruPass {
 
     fn read_weight_gradient(&self) -> Result<Vec<f32>> {
         let parts = self.parts.read(&self.gpu)?;
-        let p = self.core.params() as usize;
+        let p = self.net.params() as usize;
         let chunks = parts.len() / (p * self.seq.agents as usize);
         Ok((0..self.seq.agents as usize * p)
             .map(|i| {
@@ -213,8 +233,9 @@ impl GruPass {
 
     /// Compile the kernels and record both passes.
     fn record(&mut self) -> Result<()> {
-        let (core, seq, tiling) = (self.core, self.seq, self.tiling);
-        let (h, d, p) = (core.hidden, core.inputs, core.params());
+        let (seq, tiling) = (self.seq, self.tiling);
+        let (core, c0, p) = (self.net.core, self.net.core_offset(), self.net.params());
+        let (h, d) = (core.hidden, core.inputs);
         let rows = seq.agent_rows();
         let gpu = &self.gpu;
         let nn = Composed::new(&[Part::new("shaders/nn.wgsl", NN_WGSL)])?;
@@ -224,8 +245,8 @@ impl GruPass {
             ("GRU_PAIRS", tiling.pairs),
             ("GRU_WG", tiling.workgroup),
             ("GRU_WEIGHTS", p),
-            ("GRU_HRZ", core.hidden_rz()),
-            ("GRU_HN", core.hidden_n()),
+            ("GRU_HRZ", c0 + core.hidden_rz()),
+            ("GRU_HN", c0 + core.hidden_n()),
         ]);
         let gru = Composed::new(&[
             Part::new("<generated prelude>", prelude),
@@ -243,6 +264,37 @@ impl GruPass {
                 groups: [cfg.groups_x(wg), cfg.groups_y(), seq.agents],
                 config: vec![0; 16],
             })
+        };
+        // A [rows][width] table per agent.
+        let table = |width: u32| View::rows(0, rows * width, width);
+        // The gradient of a dense block of the weights: dW^T = delta^T [input | 1] over the
+        // rows, written transposed into the block's place in the agent's chunk.
+        let chunk_stride = rows.div_ceil(GRAD_CHUNK) * p;
+        let weight_gradient = |delta: (&GpuBuffer<f32>, View),
+                               input: &GpuBuffer<f32>,
+                               n_in: u32,
+                               n_out: u32,
+                               block: u32,
+                               bias: bool|
+         -> Result<Step> {
+            let cfg = MatmulConfig::outer(
+                n_out,
+                n_in,
+                rows,
+                delta.1.t(),
+                table(n_in),
+                View::rows(block, chunk_stride, n_out).t(),
+                GRAD_CHUNK,
+                p,
+            );
+            // The hidden r and z kernels have no bias (flax's `dense_h`): no ones column.
+            let cfg = if bias {
+                cfg
+            } else {
+                MatmulConfig { bias: 0, ..cfg }
+            };
+            let wg = cfg.m.div_ceil(cfg.rows).next_power_of_two().clamp(8, WG);
+            product(cfg, wg, [delta.0, input, &self.parts, &self.parts])
         };
         // The steps of each dispatch of the recurrence, in forward order.
         let spans: Vec<(u32, u32)> = (0..seq.steps)
@@ -267,24 +319,56 @@ impl GruPass {
                 config: bytemuck::bytes_of(&config).to_vec(),
             })
         };
+        let encoder = &self.net.encoder;
+        let layers = encoder.layers();
+        let (activation, derivative) = match self.net.activation {
+            Activation::Tanh => (Epilogue::Tanh, Epilogue::TimesTanhDerivative),
+            Activation::Relu => (Epilogue::Relu, Epilogue::TimesReluDerivative),
+        };
+        // The input of encoder layer l (l = layers: the core's).
+        let input_of = |l: usize| {
+            if l == 0 {
+                &self.x
+            } else {
+                &self.encoded[l - 1]
+            }
+        };
 
-        // Forward: gx = x W_i + b_i, then the recurrence.
+        // Forward: the encoder, gx = x W_i + b_i, then the recurrence.
+        let mut forward = Vec::new();
+        for l in 0..layers {
+            let (n_in, n_out, off) = encoder.layer(l);
+            let cfg = MatmulConfig::rows(
+                rows,
+                n_out,
+                n_in,
+                table(n_in),
+                View::rows(off, p, n_out),
+                table(n_out),
+                true,
+                activation,
+                View::default(),
+            );
+            let out = &self.encoded[l];
+            forward.push(product(cfg, WG, [input_of(l), &self.weights, out, out])?);
+        }
         let gx = MatmulConfig::rows(
             rows,
             3 * h,
             d,
-            View::rows(0, rows * d, d),
-            View::rows(0, p, 3 * h),
-            View::rows(0, rows * 3 * h, 3 * h),
+            table(d),
+            View::rows(c0, p, 3 * h),
+            table(3 * h),
             true,
             Epilogue::None,
             View::default(),
         );
-        let mut forward = vec![product(
+        let core_input = input_of(layers);
+        forward.push(product(
             gx,
             WG,
-            [&self.x, &self.weights, &self.gx, &self.gx],
-        )?];
+            [core_input, &self.weights, &self.gx, &self.gx],
+        )?);
         let forward_buffers = [
             &self.gx.buffer,
             &self.weights.buffer,
@@ -323,51 +407,44 @@ impl GruPass {
                 span,
             )?);
         }
-        // dL/dx = dgx W_i^T.
-        let d_x = MatmulConfig::rows(
-            rows,
-            d,
-            3 * h,
-            View::rows(0, rows * 3 * h, 3 * h),
-            View::rows(0, p, 3 * h).t(),
-            View::rows(0, rows * d, d),
-            false,
-            Epilogue::None,
-            View::default(),
-        );
-        backward.push(product(
-            d_x,
-            WG,
-            [&self.dgx, &self.weights, &self.d_x, &self.d_x],
-        )?);
-        // The weight gradient of each dense block: dW^T = delta^T [input | 1] over the rows,
-        // written transposed into the block's place in the chunk. (delta offset, delta width,
-        // input, block offset, block width, bias row)
-        let chunk_stride = rows.div_ceil(GRAD_CHUNK) * p;
-        let blocks = [
-            (0, 3 * h, d, &self.dgx, &self.x, 0, true),
-            (0, 2 * h, h, &self.dgh, &self.hprev, core.hidden_rz(), false),
-            (2 * h, h, h, &self.dgh, &self.hprev, core.hidden_n(), true),
-        ];
-        for (delta_off, n_out, n_in, delta, input, block, bias) in blocks {
-            let cfg = MatmulConfig::outer(
-                n_out,
-                n_in,
-                rows,
-                View::rows(delta_off, rows * 3 * h, 3 * h).t(),
-                View::rows(0, rows * n_in, n_in),
-                View::rows(block, chunk_stride, n_out).t(),
-                GRAD_CHUNK,
-                p,
-            );
-            // The hidden r and z kernels have no bias (flax's `dense_h`): no ones column.
-            let cfg = if bias {
-                cfg
+        // The gradient of encoder layer l's output before its activation (l = 0: of the
+        // net's input): the product `delta W^T` (times the derivative below layer 0).
+        let below = |l: usize| -> (&GpuBuffer<f32>, Epilogue, &GpuBuffer<f32>) {
+            if l == 0 {
+                (&self.d_x, Epilogue::None, &self.d_x)
             } else {
-                MatmulConfig { bias: 0, ..cfg }
-            };
-            let wg = cfg.m.div_ceil(cfg.rows).next_power_of_two().clamp(8, WG);
-            backward.push(product(cfg, wg, [delta, input, &self.parts, &self.parts])?);
+                (&self.encoded_delta[l - 1], derivative, &self.encoded[l - 1])
+            }
+        };
+        let input_gradient = |delta: (&GpuBuffer<f32>, View), n_in, n_out, off, l| {
+            let (out, epilogue, e) = below(l);
+            let cfg = MatmulConfig::rows(
+                rows,
+                n_in,
+                n_out,
+                delta.1,
+                View::rows(off, p, n_out).t(),
+                table(n_in),
+                false,
+                epilogue,
+                table(n_in),
+            );
+            product(cfg, WG, [delta.0, &self.weights, out, e])
+        };
+        let dgx = (&self.dgx, table(3 * h));
+        backward.push(input_gradient(dgx, d, 3 * h, c0, layers)?);
+        let gh = |off| (&self.dgh, View::rows(off, rows * 3 * h, 3 * h));
+        let hprev = &self.hprev;
+        backward.push(weight_gradient(dgx, core_input, d, 3 * h, c0, true)?);
+        let rz = c0 + core.hidden_rz();
+        backward.push(weight_gradient(gh(0), hprev, h, 2 * h, rz, false)?);
+        let n = c0 + core.hidden_n();
+        backward.push(weight_gradient(gh(2 * h), hprev, h, h, n, true)?);
+        for l in (0..layers).rev() {
+            let (n_in, n_out, off) = encoder.layer(l);
+            let delta = (&self.encoded_delta[l], table(n_out));
+            backward.push(weight_gradient(delta, input_of(l), n_in, n_out, off, true)?);
+            backward.push(input_gradient(delta, n_in, n_out, off, l)?);
         }
         self.forward = forward;
         self.backward = backward;
