@@ -283,3 +283,41 @@ pub fn mean_and_se(regrets: &[f32]) -> (f64, f64) {
         / (n - 1.0).max(1.0);
     (mean, (var / n).sqrt())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beta_order_draws_have_the_beta_mean_and_variance() {
+        for (a, n) in [(1, 1), (3, 10), (40, 100), (100, 100)] {
+            let b = (n + 1 - a) as f64;
+            let a_f = a as f64;
+            let mean = a_f / (a_f + b);
+            let var = a_f * b / ((a_f + b).powi(2) * (a_f + b + 1.0));
+            let draws: Vec<f64> = (0..20_000)
+                .map(|i| beta_order(rng::fold(rng::key(5), i), a, n) as f64)
+                .collect();
+            let m = draws.iter().sum::<f64>() / draws.len() as f64;
+            let v = draws.iter().map(|d| (d - m).powi(2)).sum::<f64>() / draws.len() as f64;
+            let se = (var / draws.len() as f64).sqrt();
+            assert!(
+                (m - mean).abs() < 5.0 * se,
+                "Beta({a}, {b}): mean {m} vs {mean}"
+            );
+            assert!(
+                (v / var - 1.0).abs() < 0.1,
+                "Beta({a}, {b}): variance {v} vs {var}"
+            );
+        }
+    }
+
+    #[test]
+    fn ucb_table_holds_means_and_bonuses() {
+        let table = ucb_table(10);
+        let w = 11;
+        assert_eq!(table[4 * w + 3], 0.75);
+        let bonus = (2.0 * 7f64.ln() / 4.0).sqrt() as f32;
+        assert_eq!(table[(w + 7) * w + 4], bonus);
+    }
+}

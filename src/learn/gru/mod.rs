@@ -1,6 +1,8 @@
-//! The GRU core of memory agents: the parameter layout and initialisation of one agent's
-//! cell, the shapes of the sequences it runs over, its CPU twin ([`twin`]) and its GPU
-//! passes ([`pass`], kernels in `shaders/gru.wgsl` and the products of `shaders/nn.wgsl`).
+//! The recurrent core of memory agents ([`GruNet`]: an optional MLP encoder, then a GRU
+//! cell): the parameter layout and initialisation of one agent's net, the shapes of the
+//! sequences it runs over, its CPU twin ([`twin`]) and its GPU passes ([`pass`], kernels in
+//! `shaders/gru.wgsl` and the products of `shaders/nn.wgsl`). The actor and critic heads
+//! that read its states are not part of it.
 //!
 //! The cell is flax's `GRUCell` (flax/linen/recurrent.py; Cho et al. 2014), the cell
 //! PureJaxRL's `ppo_rnn.py` scans:
@@ -14,9 +16,8 @@
 //!
 //! with flax's initialisers: LeCun normal (truncated at two standard deviations) input
 //! kernels, orthogonal hidden kernels (one per gate), zero biases, and a zero initial state.
-//! The input `x` is the observation or the output of an MLP encoder before the core (its
-//! layers are the products of `shaders/nn.wgsl`; the core's input gradient is what the
-//! encoder's backward pass starts from).
+//! The cell's input is the observation, or the output of the encoder (`ppo_rnn.py`'s
+//! embedding: dense layers, each followed by the activation, orthogonal with gain sqrt(2)).
 //!
 //! # Sequences
 //! Every buffer has an agent axis; each agent has its own `envs` sequences of `steps` steps,
@@ -26,16 +27,20 @@
 //! (`h0`) is an input, and its gradient an output: BPTT is truncated there.
 //!
 //! # What the trainer needs from this module
-//! - The fused policy rollout carries `h` from step to step, stores the state at the
-//!   rollout's start as `h0` and each step's reset flag (the previous step's done; in RL²
-//!   mode, the previous step's trial end), and the observations (or encoder outputs) as `x`.
-//! - The update reruns the core over whole env sequences: a minibatch is a set of envs, as in
-//!   `ppo_rnn.py`, gathered as `x`, resets and `h0` of those envs, so `envs` here is the
+//! - The fused policy rollout carries `h` from step to step (one cell step per env step: the
+//!   cell of `shaders/gru.wgsl`'s forward loop body, with the encoder before it), stores the
+//!   state at the rollout's start as `h0`, each step's reset flag (the previous step's done;
+//!   in RL² mode, the previous step's trial end) and the observations as `x`.
+//! - The update reruns the net over whole env sequences: a minibatch is a set of envs, as in
+//!   `ppo_rnn.py`, gathered as the `x`, resets and `h0` of those envs, so `envs` here is the
 //!   minibatch's env count and `steps` the rollout length (the truncation point).
-//! - The heads read `hs` and hand back `d_hs` (dL/dh_t of each step's output); the core's
-//!   backward pass turns it into the weight gradient, as split-K partial sums in the
-//!   trainer's `[agent][chunk][params]` layout that `adam.wgsl`'s `sum_chunks` adds in order,
-//!   and into the input gradient for the encoder.
+//! - The heads read `hs` and hand back `d_hs` (dL/dh_t of each step's output); the backward
+//!   pass turns it into the weight gradient, as split-K partial sums in the trainer's
+//!   `[agent][chunk][params]` layout that `adam.wgsl`'s `sum_chunks` adds in order (the net
+//!   can sit at an offset of an agent's weights: `GRU_HRZ`, `GRU_HN` and the views take
+//!   absolute offsets), and into the gradient of `x`.
+//! - The passes own their buffers today ([`pass::GruPass`]); bound to the trainer's buffers,
+//!   the same dispatches are its plan.
 
 pub mod pass;
 pub mod twin;

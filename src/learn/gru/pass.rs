@@ -13,7 +13,7 @@
 //! an invocation's loops after 65535 iterations in all; a step costs about
 //! `pairs * (H + 4)` of them (`pairs` = (env, unit) pairs per invocation, 1 up to H = 256,
 //! 2 at 512), so the passes split the T steps into dispatches of at most
-//! `driver::LOOP_BUDGET` iterations each (H = 128: 454 steps per dispatch; H = 512: 58).
+//! `driver::LOOP_BUDGET` iterations each (H = 128: 441 steps per dispatch; H = 512: 57).
 
 use crate::buffer::GpuBuffer;
 use crate::driver;
