@@ -48,7 +48,9 @@ impl BanditTasks {
                 ),
             ));
         }
-        if probs.len() % arms as usize != 0 || !probs.iter().all(|p| (0.0..=1.0).contains(p)) {
+        if !probs.len().is_multiple_of(arms as usize)
+            || !probs.iter().all(|p| (0.0..=1.0).contains(p))
+        {
             return Err(Error::invalid(
                 "bandit tasks",
                 format!(
