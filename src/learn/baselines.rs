@@ -213,6 +213,14 @@ struct BaselineConfig {
     key: [u32; 2],
 }
 
+fn module() -> Result<Composed> {
+    Composed::new(&[
+        Part::new("<generated prelude>", rng::wgsl_prelude()),
+        Part::new(RNG_WGSL.0, RNG_WGSL.1),
+        Part::new("shaders/bandit_baselines.wgsl", BASELINES_WGSL),
+    ])
+}
+
 /// On the GPU: each algorithm's regret over one trial of `pulls` pulls on every task.
 pub fn regrets_gpu(gpu: &Gpu, tasks: &BanditTasks, pulls: u32, seed: u32) -> Result<Regrets> {
     check_pulls(pulls)?;
@@ -220,11 +228,7 @@ pub fn regrets_gpu(gpu: &Gpu, tasks: &BanditTasks, pulls: u32, seed: u32) -> Res
     let probs = GpuBuffer::from_slice(gpu, "the bandit tasks", &tasks.probs)?;
     let table = GpuBuffer::from_slice(gpu, "the UCB1 table", &ucb_table(pulls))?;
     let state = GpuBuffer::<u32>::zeroed(gpu, "the baselines' counts", 3 * n as usize * STATE)?;
-    let module = Composed::new(&[
-        Part::new("<generated prelude>", rng::wgsl_prelude()),
-        Part::new(RNG_WGSL.0, RNG_WGSL.1),
-        Part::new("shaders/bandit_baselines.wgsl", BASELINES_WGSL),
-    ])?;
+    let module = module()?;
     let layout = plan::storage_layout(gpu, "wgym bandit baselines", 3);
     let pipeline = module.pipeline(gpu, "bandit_baselines", WG, &layout)?;
     // Loop iterations of a pull, at most: Thompson's Beta draws, 24 levels of popcounts.
@@ -289,6 +293,24 @@ pub fn mean_and_se(regrets: &[f32]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn baseline_config_matches_its_wgsl_layout() {
+        let (size, offsets) = module().unwrap().struct_layout("BaselineConfig").unwrap();
+        assert_eq!(size as usize, size_of::<BaselineConfig>());
+        let rust = [
+            ("tasks", offset_of!(BaselineConfig, tasks)),
+            ("arms", offset_of!(BaselineConfig, arms)),
+            ("pulls", offset_of!(BaselineConfig, pulls)),
+            ("t0", offset_of!(BaselineConfig, t0)),
+            ("t1", offset_of!(BaselineConfig, t1)),
+            ("_pad", offset_of!(BaselineConfig, _pad)),
+            ("key", offset_of!(BaselineConfig, key)),
+        ]
+        .map(|(name, off)| (name.to_string(), off as u32));
+        assert_eq!(offsets, rust);
+    }
 
     #[test]
     fn beta_order_draws_have_the_beta_mean_and_variance() {

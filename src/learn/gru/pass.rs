@@ -76,6 +76,24 @@ impl Tiling {
     }
 }
 
+/// `shaders/gru.wgsl` for a net and tiling.
+fn recurrence_module(net: &GruNet, tiling: &Tiling) -> Result<Composed> {
+    let (core, c0) = (net.core, net.core_offset());
+    let prelude = const_prelude(&[
+        ("GRU_HIDDEN", core.hidden),
+        ("GRU_TILE", tiling.envs),
+        ("GRU_PAIRS", tiling.pairs),
+        ("GRU_WG", tiling.workgroup),
+        ("GRU_WEIGHTS", net.params()),
+        ("GRU_HRZ", c0 + core.hidden_rz()),
+        ("GRU_HN", c0 + core.hidden_n()),
+    ]);
+    Composed::new(&[
+        Part::new("<generated prelude>", prelude),
+        Part::new("shaders/gru.wgsl", GRU_WGSL),
+    ])
+}
+
 /// One recorded dispatch.
 struct Step {
     pipeline: wgpu::ComputePipeline,
@@ -239,19 +257,7 @@ impl GruPass {
         let rows = seq.agent_rows();
         let gpu = &self.gpu;
         let nn = Composed::new(&[Part::new("shaders/nn.wgsl", NN_WGSL)])?;
-        let prelude = const_prelude(&[
-            ("GRU_HIDDEN", h),
-            ("GRU_TILE", tiling.envs),
-            ("GRU_PAIRS", tiling.pairs),
-            ("GRU_WG", tiling.workgroup),
-            ("GRU_WEIGHTS", p),
-            ("GRU_HRZ", c0 + core.hidden_rz()),
-            ("GRU_HN", c0 + core.hidden_n()),
-        ]);
-        let gru = Composed::new(&[
-            Part::new("<generated prelude>", prelude),
-            Part::new("shaders/gru.wgsl", GRU_WGSL),
-        ])?;
+        let gru = recurrence_module(&self.net, &tiling)?;
         let nn_layout = plan::storage_layout(gpu, "wgym gru", 4);
         let forward_layout = plan::storage_layout(gpu, "wgym gru", 7);
         let backward_layout = plan::storage_layout(gpu, "wgym gru", 8);
@@ -449,5 +455,33 @@ impl GruPass {
         self.forward = forward;
         self.backward = backward;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn gru_config_matches_its_wgsl_layout() {
+        let net = GruNet::new(3, &[], Activation::Tanh, 4).unwrap();
+        let tiling = Tiling {
+            envs: 2,
+            workgroup: 8,
+            pairs: 1,
+            steps: 1,
+        };
+        let module = recurrence_module(&net, &tiling).unwrap();
+        let (size, offsets) = module.struct_layout("GruConfig").unwrap();
+        assert_eq!(size as usize, size_of::<GruConfig>());
+        let rust = [
+            ("envs", offset_of!(GruConfig, envs)),
+            ("steps", offset_of!(GruConfig, steps)),
+            ("t0", offset_of!(GruConfig, t0)),
+            ("t1", offset_of!(GruConfig, t1)),
+        ]
+        .map(|(name, off)| (name.to_string(), off as u32));
+        assert_eq!(offsets, rust);
     }
 }
