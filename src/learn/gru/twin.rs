@@ -31,7 +31,7 @@ pub struct Gradients {
     pub h0: Vec<f32>,
 }
 
-pub fn sigmoid(v: f32) -> f32 {
+fn sigmoid(v: f32) -> f32 {
     1.0 / (1.0 + (-v).exp())
 }
 
