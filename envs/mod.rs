@@ -4,6 +4,7 @@ pub mod bandit;
 pub mod four_rooms;
 pub mod lpg_grid;
 pub mod manipulation;
+pub mod minatar;
 
 use std::sync::Arc;
 
@@ -87,6 +88,10 @@ pub fn registry() -> Vec<Registered> {
         Registered {
             id: "LpgGrid-rand_all",
             make: || Arc::new(lpg_grid::LpgGrid::new("rand_all").expect("an LPG preset")),
+        },
+        Registered {
+            id: "Breakout-MinAtar",
+            make: || Arc::new(minatar::breakout::Breakout),
         },
         Registered {
             id: "Manipulation-reach",
