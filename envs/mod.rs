@@ -90,8 +90,20 @@ pub fn registry() -> Vec<Registered> {
             make: || Arc::new(lpg_grid::LpgGrid::new("rand_all").expect("an LPG preset")),
         },
         Registered {
+            id: "Asterix-MinAtar",
+            make: || Arc::new(minatar::asterix::Asterix),
+        },
+        Registered {
             id: "Breakout-MinAtar",
             make: || Arc::new(minatar::breakout::Breakout),
+        },
+        Registered {
+            id: "Freeway-MinAtar",
+            make: || Arc::new(minatar::freeway::Freeway),
+        },
+        Registered {
+            id: "SpaceInvaders-MinAtar",
+            make: || Arc::new(minatar::space_invaders::SpaceInvaders),
         },
         Registered {
             id: "Manipulation-reach",

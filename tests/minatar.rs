@@ -5,27 +5,34 @@
 mod common;
 
 use common::*;
+use wgym::envs::minatar::asterix::AsterixParams;
 use wgym::envs::minatar::breakout::{Breakout, BreakoutParams, BreakoutState};
+use wgym::envs::minatar::freeway::FreewayParams;
+use wgym::envs::minatar::space_invaders::SpaceInvadersParams;
 use wgym::{rng, EnvKernel, ParamsInit};
 
 /// Step kernel and fused rollout against the twin, with per-env params (`params(i)`: sticky
-/// actions on, episode limits short enough that episodes end by termination and truncation).
+/// actions on, episode limits short enough that episodes end by termination, where the game
+/// has one, and by truncation).
 fn check_parity(id: &str, params: impl Fn(u32) -> Vec<u8>, batch: u32, steps: u32) {
     let env = wgym::make(id).unwrap();
     let per_env: Vec<u8> = (0..batch).flat_map(&params).collect();
     let init = || ParamsInit::PerEnv(per_env.clone());
-    // The twin alone first: both ways of ending an episode occur in this run.
+    // The twin alone first: rewards, and both ways of ending an episode, occur in this run.
     let mut twin = wgym::CpuVecEnv::new(env.clone(), batch, 3, &per_env).unwrap();
-    let (mut terminated, mut truncated) = (0, 0);
+    let (mut rewarded, mut terminated, mut truncated) = (0, 0, 0);
     for _ in 0..steps {
         twin.sample_actions();
         twin.step();
+        rewarded += twin.rewards.iter().filter(|&&r| r > 0.0).count();
         terminated += twin.terminated.iter().filter(|&&t| t).count();
         truncated += twin.truncated.iter().filter(|&&t| t).count();
     }
+    let never_terminates = id == "Freeway-MinAtar";
     assert!(
-        terminated > 0 && truncated > 0,
-        "{id}: {terminated} terminations and {truncated} truncations: the test checks too little"
+        rewarded > 0 && truncated > 0 && (terminated > 0 || never_terminates),
+        "{id}: {rewarded} rewards, {terminated} terminations and {truncated} truncations: the \
+         test checks too little"
     );
 
     let (mut g, mut c) = pair(env.clone(), batch, 3, init());
@@ -66,6 +73,46 @@ fn breakout_matches_twin_with_sticky_actions() {
         })
     };
     check_parity("Breakout-MinAtar", params, 64, 400);
+}
+
+#[test]
+fn asterix_matches_twin_with_sticky_actions() {
+    // Fast ramps, so that the slots fill up and spawns also empty a slot (gymnax's rule
+    // when no free slot is found).
+    let params = |i| {
+        bytes(AsterixParams {
+            max_steps: 60 + 60 * (i % 4),
+            sticky_action_prob: 0.25,
+            ramp_interval: 10,
+            ..AsterixParams::default()
+        })
+    };
+    check_parity("Asterix-MinAtar", params, 64, 400);
+}
+
+#[test]
+fn freeway_matches_twin_with_sticky_actions() {
+    // Freeway never terminates; `player_speed` 0 on half the envs lets random play cross.
+    let params = |i| {
+        bytes(FreewayParams {
+            max_steps: 50 + 50 * (i % 4),
+            sticky_action_prob: 0.25,
+            player_speed: i % 2 * 3,
+        })
+    };
+    check_parity("Freeway-MinAtar", params, 64, 400);
+}
+
+#[test]
+fn space_invaders_matches_twin_with_sticky_actions() {
+    let params = |i| {
+        bytes(SpaceInvadersParams {
+            max_steps: 60 + 60 * (i % 4),
+            sticky_action_prob: 0.25,
+            ..SpaceInvadersParams::default()
+        })
+    };
+    check_parity("SpaceInvaders-MinAtar", params, 64, 400);
 }
 
 // ---- Breakout (gymnax minatar/breakout.py) ----

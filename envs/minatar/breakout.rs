@@ -197,6 +197,13 @@ impl EnvKernel for Breakout {
     }
 
     fn train_defaults(&self) -> TrainConfig {
-        TrainConfig::generic_env_defaults()
+        TrainConfig {
+            envs: 128,
+            steps: 64,
+            updates: 40,
+            lr: 3e-3,
+            ent_coef: 0.01,
+            ..TrainConfig::default()
+        }
     }
 }

@@ -3,7 +3,10 @@
 //! one Rust file (state, params, CPU twin) and one WGSL file; what they share is here and in
 //! common.wgsl. Integer state and dynamics: GPU and twin agree bit for bit.
 
+pub mod asterix;
 pub mod breakout;
+pub mod freeway;
+pub mod space_invaders;
 
 use crate::rng::{self, Key};
 
