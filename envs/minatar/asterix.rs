@@ -22,9 +22,10 @@ pub struct AsterixParams {
     /// 1: spawns and moves speed up every `ramp_interval + 2` steps.
     pub ramping: u32,
     pub ramp_interval: u32,
-    /// Steps between spawns, plus one.
+    /// Steps between spawns at first (the first spawn comes at step `init_spawn_speed + 1`).
     pub init_spawn_speed: u32,
-    /// Steps between entity moves, plus one.
+    /// Steps between entity moves at first (the first move comes at step
+    /// `init_move_interval + 1`).
     pub init_move_interval: u32,
 }
 

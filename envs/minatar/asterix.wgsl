@@ -7,8 +7,8 @@ struct EnvParams {
     sticky_action_prob: f32,
     ramping: u32,           // 1: spawns and moves speed up every ramp_interval + 2 steps
     ramp_interval: u32,
-    init_spawn_speed: u32,  // steps between spawns, plus one
-    init_move_interval: u32, // steps between entity moves, plus one
+    init_spawn_speed: u32,  // steps between spawns at first (the first at step init_spawn_speed + 1)
+    init_move_interval: u32, // steps between entity moves at first (the first one step later)
 }
 
 const FILLED: u32 = 1u;

@@ -6,7 +6,7 @@
 struct EnvParams {
     max_steps: u32,
     sticky_action_prob: f32,
-    player_speed: u32,          // the chicken moves at most once per player_speed + 1 steps
+    player_speed: u32,          // the chicken moves at most once every player_speed steps
 }
 
 struct EnvState {
