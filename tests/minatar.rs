@@ -657,3 +657,75 @@ fn asterix_observation_marks_enemies_gold_and_trails() {
     assert_eq!(cell(7, 9, 3), 1.0, "gold");
     assert_eq!(obs.iter().sum::<f32>(), 4.0);
 }
+
+// ---- wgym render ----
+
+/// `wgym render` draws a MinAtar game as its channel grid: a PNG strip with the paddle and
+/// brick colours, a GIF, and a clear error for the scripted policy these games lack.
+#[test]
+fn render_draws_the_channel_grid_as_png_and_gif() {
+    use wgym::envs::minatar::picture::PALETTE;
+    let dir = scratch("minatar", "render");
+    let png = dir.join("breakout.png");
+    let out = wgym(&[
+        "render",
+        "--env",
+        "Breakout-MinAtar",
+        "--out",
+        png.to_str().unwrap(),
+        "--frames",
+        "4",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let strip = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(strip.dimensions(), (4 * 560, 400));
+    let count =
+        |c: plotters::style::RGBColor| strip.pixels().filter(|p| p.0 == [c.0, c.1, c.2]).count();
+    // Per frame: 30 bricks at first (fewer later) and the paddle's cell, plus legend squares.
+    assert!(
+        count(PALETTE[3]) > 4 * 20 * 30 * 30,
+        "bricks: {}",
+        count(PALETTE[3])
+    );
+    assert!(
+        count(PALETTE[0]) > 4 * 30 * 30,
+        "paddle: {}",
+        count(PALETTE[0])
+    );
+
+    let gif = dir.join("invaders.gif");
+    let out = wgym(&[
+        "render",
+        "--env",
+        "SpaceInvaders-MinAtar",
+        "--out",
+        gif.to_str().unwrap(),
+        "--steps",
+        "30",
+        "--every",
+        "10",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = std::fs::File::open(&gif).unwrap();
+    let frames = image::AnimationDecoder::into_frames(
+        image::codecs::gif::GifDecoder::new(std::io::BufReader::new(file)).unwrap(),
+    )
+    .count();
+    assert!(frames >= 2, "{frames} GIF frames");
+
+    let out = wgym(&[
+        "render",
+        "--env",
+        "Freeway-MinAtar",
+        "--policy",
+        "scripted",
+        "--out",
+        dir.join("x.png").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no scripted policy"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -4,7 +4,6 @@ use bytemuck::{Pod, Zeroable};
 
 use super::{check_common, executed_action, put, COMMON_WGSL};
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
-use crate::learn::TrainConfig;
 use crate::rng::{self, Key};
 
 const CHANNELS: u32 = 4;
@@ -266,9 +265,5 @@ impl EnvKernel for Asterix {
                 put(obs, CHANNELS, row, back, 2);
             }
         }
-    }
-
-    fn train_defaults(&self) -> TrainConfig {
-        TrainConfig::generic_env_defaults()
     }
 }

@@ -4,7 +4,6 @@ use bytemuck::{Pod, Zeroable};
 
 use super::{check_common, executed_action, put, COMMON_WGSL};
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
-use crate::learn::TrainConfig;
 use crate::rng::{self, Key};
 
 const CHANNELS: u32 = 7;
@@ -192,19 +191,6 @@ impl EnvKernel for Freeway {
                 behind(x, speed),
                 1 + speed.unsigned_abs(),
             );
-        }
-    }
-
-    /// PPO beats random play clearly within a minute or two on a CPU adapter
-    /// (tests/learning_minatar.rs); small batches, since observations are 700 floats.
-    fn train_defaults(&self) -> TrainConfig {
-        TrainConfig {
-            envs: 128,
-            steps: 64,
-            updates: 10,
-            lr: 3e-3,
-            anneal_lr: false,
-            ..TrainConfig::default()
         }
     }
 }

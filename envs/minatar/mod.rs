@@ -6,6 +6,7 @@
 pub mod asterix;
 pub mod breakout;
 pub mod freeway;
+pub mod picture;
 pub mod space_invaders;
 
 use crate::rng::{self, Key};

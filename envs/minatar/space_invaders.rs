@@ -251,7 +251,16 @@ impl EnvKernel for SpaceInvaders {
         }
     }
 
+    /// PPO beats random play clearly within a few minutes on a CPU adapter
+    /// (tests/learning_minatar.rs); small batches, since observations are 600 floats.
     fn train_defaults(&self) -> TrainConfig {
-        TrainConfig::generic_env_defaults()
+        TrainConfig {
+            envs: 128,
+            steps: 64,
+            updates: 10,
+            lr: 3e-3,
+            anneal_lr: false,
+            ..TrainConfig::default()
+        }
     }
 }
