@@ -1,6 +1,6 @@
 //! One frame of a MinAtar game for `wgym render`: the observation's 10x10 grid, each cell in
-//! the colour of its highest set channel (as MinAtar's own display does), beside a legend of
-//! the channels, under the step, its reward and the return so far.
+//! the colour of its first set channel (the games list the player and the ball before trails
+//! and bricks), beside a legend of the channels, under the step, its reward and the return.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -77,7 +77,6 @@ where
         for x in 0..10 {
             let base = (y * 10 + x) * channels;
             let colour = (0..channels)
-                .rev()
                 .find(|&c| obs[base + c] != 0.0)
                 .map_or(EMPTY, |c| PALETTE[c]);
             let corner = (x0 + x as i32 * cell, y0 + y as i32 * cell);
