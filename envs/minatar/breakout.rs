@@ -85,8 +85,9 @@ impl EnvKernel for Breakout {
             ],
             prelude: COMMON_WGSL.into(),
             tables: Vec::new(),
-            // The drivers' zeroing of obs and final obs, and the brick rows' bits.
-            loop_iterations: 2 * 100 * CHANNELS + 2 * 30,
+            // The drivers' zeroing of obs and final obs, the brick rows' bits in two
+            // observations, and rng_below's retries.
+            loop_iterations: 2 * 100 * CHANNELS + 2 * 30 + 16,
         }
     }
 
