@@ -729,3 +729,69 @@ fn render_draws_the_channel_grid_as_png_and_gif() {
         stderr(&out)
     );
 }
+
+/// Params the games cannot honour are refused with the field named.
+#[test]
+fn bad_minatar_params_name_the_field() {
+    let refuse = |id: &str, params: Vec<u8>, field: &str| {
+        let config = wgym::VecEnvConfig {
+            params: ParamsInit::Shared(params),
+            ..wgym::VecEnvConfig::new(4, 0)
+        };
+        let e = wgym::VecEnv::new(&gpu(), wgym::make(id).unwrap(), config)
+            .err()
+            .unwrap_or_else(|| panic!("{id}: {field} accepted"))
+            .to_string();
+        assert!(e.contains(field), "{id}, {field}: {e}");
+    };
+    let breakout = BreakoutParams::default();
+    refuse(
+        "Breakout-MinAtar",
+        bytes(BreakoutParams {
+            sticky_action_prob: 1.5,
+            ..breakout
+        }),
+        "sticky_action_prob",
+    );
+    refuse(
+        "Breakout-MinAtar",
+        bytes(BreakoutParams {
+            max_steps: 0,
+            ..breakout
+        }),
+        "max_steps",
+    );
+    let asterix = AsterixParams::default();
+    refuse(
+        "Asterix-MinAtar",
+        bytes(AsterixParams {
+            ramping: 2,
+            ..asterix
+        }),
+        "ramping",
+    );
+    refuse(
+        "Asterix-MinAtar",
+        bytes(AsterixParams {
+            init_spawn_speed: 0,
+            ..asterix
+        }),
+        "init_spawn_speed",
+    );
+    refuse(
+        "SpaceInvaders-MinAtar",
+        bytes(SpaceInvadersParams {
+            enemy_move_interval: 0,
+            ..SpaceInvadersParams::default()
+        }),
+        "enemy_move_interval",
+    );
+    refuse(
+        "Freeway-MinAtar",
+        bytes(FreewayParams {
+            player_speed: u32::MAX,
+            ..FreewayParams::default()
+        }),
+        "player_speed",
+    );
+}
