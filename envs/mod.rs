@@ -4,6 +4,7 @@ pub mod bandit;
 pub mod four_rooms;
 pub mod lpg_grid;
 pub mod manipulation;
+pub mod minatar;
 
 use std::sync::Arc;
 
@@ -87,6 +88,22 @@ pub fn registry() -> Vec<Registered> {
         Registered {
             id: "LpgGrid-rand_all",
             make: || Arc::new(lpg_grid::LpgGrid::new("rand_all").expect("an LPG preset")),
+        },
+        Registered {
+            id: "Asterix-MinAtar",
+            make: || Arc::new(minatar::asterix::Asterix),
+        },
+        Registered {
+            id: "Breakout-MinAtar",
+            make: || Arc::new(minatar::breakout::Breakout),
+        },
+        Registered {
+            id: "Freeway-MinAtar",
+            make: || Arc::new(minatar::freeway::Freeway),
+        },
+        Registered {
+            id: "SpaceInvaders-MinAtar",
+            make: || Arc::new(minatar::space_invaders::SpaceInvaders),
         },
         Registered {
             id: "Manipulation-reach",

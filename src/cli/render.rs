@@ -1,11 +1,12 @@
-//! `wgym render`: one episode of a manipulation task as an animated GIF or a PNG strip,
-//! driven by a checkpoint's policy (its mean action), the task's scripted policy, or
-//! random actions.
+//! `wgym render`: one episode of a manipulation task or a MinAtar game as an animated GIF or
+//! a PNG strip, driven by a checkpoint's policy (its mean or most likely action), the task's
+//! scripted policy (manipulation), or random actions.
 
 use std::path::PathBuf;
 
 use glam::Vec3;
 use wgym::envs::manipulation::{picture, scripted, ManipulationState};
+use wgym::envs::minatar;
 use wgym::learn::checkpoint::Checkpoint;
 use wgym::learn::run::CHECKPOINT;
 use wgym::learn::PolicyNet;
@@ -14,7 +15,7 @@ use wgym::{rng, Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum PolicyKind {
-    /// The task's scripted policy (envs/manipulation/scripted.rs).
+    /// The task's scripted policy (envs/manipulation/scripted.rs; Manipulation-* only).
     Scripted,
     /// Uniform random actions.
     Random,
@@ -22,7 +23,7 @@ pub enum PolicyKind {
 
 #[derive(clap::Args)]
 pub struct RenderArgs {
-    /// A Manipulation-* env id (default: the checkpoint's env).
+    /// A Manipulation-* or *-MinAtar env id (default: the checkpoint's env).
     #[arg(long, value_name = "ID")]
     pub env: Option<String>,
     /// A run directory (holding checkpoint.bin) or checkpoint file whose policy acts.
@@ -31,9 +32,10 @@ pub struct RenderArgs {
     /// The checkpoint's agent to show.
     #[arg(long, default_value_t = 0)]
     pub agent: u32,
-    /// Without a checkpoint: who acts.
-    #[arg(long, value_enum, default_value_t = PolicyKind::Scripted)]
-    pub policy: PolicyKind,
+    /// Without a checkpoint: who acts (default: scripted for Manipulation-*, random for
+    /// the MinAtar games).
+    #[arg(long, value_enum)]
+    pub policy: Option<PolicyKind>,
     /// Output: .gif (animation) or .png (a strip of --frames frames).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -119,6 +121,9 @@ pub fn run(args: RenderArgs) -> Result<()> {
             ))
         }
     };
+    if let Some(names) = minatar::picture::channel_names(&env_id) {
+        return run_minatar(&args, &env_id, names);
+    }
     let task = env_id
         .strip_prefix("Manipulation-")
         .and_then(|name| {
@@ -130,20 +135,21 @@ pub fn run(args: RenderArgs) -> Result<()> {
             Error::invalid(
                 "--env",
                 format!(
-                    "{env_id}: render draws the single-task Manipulation-* envs (see `wgym envs`)"
+                    "{env_id}: render draws the single-task Manipulation-* envs and the \
+                     *-MinAtar games (see `wgym envs`)"
                 ),
             )
         })?;
     let env = wgym::make(&env_id)?;
     let mut policy: Box<Policy> = match (&args.checkpoint, args.policy) {
         (Some(run), _) => checkpoint_policy(run, &env_id, args.agent)?,
-        (None, PolicyKind::Scripted) => Box::new(move |obs: &[f32]| {
+        (None, None | Some(PolicyKind::Scripted)) => Box::new(move |obs: &[f32]| {
             scripted::action(task, obs)
                 .iter()
                 .map(|v| v.to_bits())
                 .collect()
         }),
-        (None, PolicyKind::Random) => {
+        (None, Some(PolicyKind::Random)) => {
             let key = rng::key(args.seed ^ 0x5eed);
             let mut t = 0u32;
             Box::new(move |_: &[f32]| {
@@ -198,6 +204,80 @@ pub fn run(args: RenderArgs) -> Result<()> {
         frames.len() - 1,
         frames.iter().map(|f| f.reward).sum::<f32>(),
         first.map_or("-".to_string(), |s| s.to_string()),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// A MinAtar game: the observation grid of every frame, coloured by channel.
+fn run_minatar(args: &RenderArgs, env_id: &str, names: &'static [&'static str]) -> Result<()> {
+    let env = wgym::make(env_id)?;
+    let num_actions = env.spec().num_actions;
+    let mut policy: Box<Policy> = match (&args.checkpoint, args.policy) {
+        (Some(run), _) => checkpoint_policy(run, env_id, args.agent)?,
+        (None, Some(PolicyKind::Scripted)) => {
+            return Err(Error::invalid(
+                "--policy",
+                format!("{env_id} has no scripted policy: use --policy random or --checkpoint RUN"),
+            ))
+        }
+        (None, None | Some(PolicyKind::Random)) => {
+            let key = rng::key(args.seed ^ 0x5eed);
+            let mut t = 0u32;
+            Box::new(move |_: &[f32]| {
+                t += 1;
+                vec![rng::below(rng::fold(key, t), 0, num_actions)]
+            })
+        }
+    };
+    let (params, frames) = wgym::render::record(
+        env.as_ref(),
+        &env.default_params_bytes(),
+        args.seed,
+        args.steps,
+        policy.as_mut(),
+    );
+    let observations: Vec<Vec<f32>> = frames
+        .iter()
+        .map(|f| {
+            let mut obs = vec![0.0; env.spec().obs_dim as usize];
+            env.observe_bytes(&f.state, &params, &mut obs);
+            obs
+        })
+        .collect();
+    let returns: Vec<f32> = frames
+        .iter()
+        .scan(0.0, |sum, f| {
+            *sum += f.reward;
+            Some(*sum)
+        })
+        .collect();
+    let draw = |area: &plotters::drawing::DrawingArea<
+        plotters::backend::BitMapBackend<'_>,
+        plotters::coord::Shift,
+    >,
+                k: usize| {
+        let info = minatar::picture::FrameInfo {
+            env_id,
+            step: frames[k].step,
+            reward: frames[k].reward,
+            episode_return: returns[k],
+        };
+        minatar::picture::draw(area, names, &observations[k], &info)
+    };
+    wgym::render::write(
+        &args.out,
+        frames.len(),
+        (560, 400),
+        args.every,
+        args.frames,
+        100,
+        &draw,
+    )?;
+    println!(
+        "{env_id}: {} steps, return {}; wrote {}",
+        frames.len() - 1,
+        returns.last().copied().unwrap_or(0.0),
         args.out.display()
     );
     Ok(())

@@ -1,0 +1,61 @@
+//! The MinAtar games (Young & Tian 2019) as gymnax implements them: Asterix-MinAtar,
+//! Breakout-MinAtar, Freeway-MinAtar and SpaceInvaders-MinAtar. Spec: README.md. Each game is
+//! one Rust file (state, params, CPU twin) and one WGSL file; what they share is here and in
+//! common.wgsl. Integer state and dynamics: GPU and twin agree bit for bit.
+
+pub mod asterix;
+pub mod breakout;
+pub mod freeway;
+pub mod picture;
+pub mod space_invaders;
+
+use crate::rng::{self, Key};
+
+/// Grid side of every MinAtar observation.
+pub const SIDE: i32 = 10;
+
+/// The WGSL every game's prelude starts with.
+pub const COMMON_WGSL: &str = include_str!("common.wgsl");
+
+/// Twin of `minatar_action`: the executed action, sticky with probability `sticky`.
+pub fn executed_action(
+    key: Key,
+    action: u32,
+    last_action: u32,
+    num_actions: u32,
+    sticky: f32,
+) -> u32 {
+    let a = action.min(num_actions - 1);
+    if rng::uniform(key, 0) < sticky {
+        last_action
+    } else {
+        a
+    }
+}
+
+/// Twin of `minatar_put`: set cell (y, x) of channel c of a (10, 10, channels) grid.
+pub fn put(obs: &mut [f32], channels: u32, y: i32, x: i32, c: u32) {
+    obs[((y * SIDE + x) as u32 * channels + c) as usize] = 1.0;
+}
+
+/// Twin of `minatar_put_row`.
+pub fn put_row(obs: &mut [f32], channels: u32, y: i32, mask: u32, c: u32) {
+    for x in 0..SIDE {
+        if mask >> x & 1 != 0 {
+            put(obs, channels, y, x, c);
+        }
+    }
+}
+
+/// The checks every game's params share.
+pub fn check_common(max_steps: u32, sticky_action_prob: f32) -> Result<(), String> {
+    if max_steps == 0 || max_steps > 1 << 30 {
+        return Err(format!("max_steps = {max_steps} must be in 1..=2^30"));
+    }
+    if !(0.0..=1.0).contains(&sticky_action_prob) {
+        return Err(format!(
+            "sticky_action_prob = {sticky_action_prob} must be a probability in [0, 1]"
+        ));
+    }
+    Ok(())
+}
