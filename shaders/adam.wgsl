@@ -22,21 +22,16 @@ struct AdamConfig {
     _pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> ac: AdamConfig;
-@group(0) @binding(1) var<storage, read_write> parts: array<f32>;
-@group(0) @binding(2) var<storage, read_write> grads: array<f32>;
-@group(0) @binding(3) var<storage, read_write> weights: array<f32>;
-@group(0) @binding(4) var<storage, read_write> adam_m: array<f32>;
-@group(0) @binding(5) var<storage, read_write> adam_v: array<f32>;
-@group(0) @binding(6) var<storage, read_write> agent_stats: array<f32>;
-@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
-@group(0) @binding(8) var<storage, read_write> flags: array<atomic<u32>>;
-@group(0) @binding(9) var<storage, read_write> objective: array<f32>; // [agent][OBJECTIVE_STRIDE], lr first
+// Bindings (generated from `OPTIM_BINDINGS`, src/learn/trainer/optim.rs): `ac`, the
+// gradient's chunks `parts` and sum `grads`, `weights`, `adam_m`, `adam_v`, `agent_stats`,
+// `scratch`, the divergence `flags` (atomic), `objective` ([agent][OBJECTIVE_STRIDE], lr
+// first).
 
 override WG: u32 = 64u;
 
-const FLAG_GRAD: u32 = 1u;
-const FLAG_WEIGHTS: u32 = 2u;
+// The divergence flags FLAG_GRAD and FLAG_WEIGHTS come from the generated prelude
+// (src/learn/adam.rs).
+
 fn is_finite(v: f32) -> bool {
     // NaN fails both comparisons; infinities fail the second.
     return v == v && abs(v) <= 3.40282347e38;

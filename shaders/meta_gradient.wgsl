@@ -30,23 +30,18 @@ struct MetaGradConfig {
     drift_params: u32,   // weights of LPO's drift network (0: none)
 }
 
-@group(0) @binding(0) var<uniform> mc: MetaGradConfig;
-@group(0) @binding(1) var<storage, read_write> grads: array<f32>;      // [agent][params]
-@group(0) @binding(2) var<storage, read_write> directions: array<f32>; // [agent][DIRECTIONS][params]
-@group(0) @binding(3) var<storage, read_write> meta_state: array<f32>; // [agent][META_STATE]
-@group(0) @binding(4) var<storage, read_write> objective: array<f32>;  // [agent][stride]
+// Bindings (generated from `META_BINDINGS`, src/learn/meta_gradient/plan.rs): `mc`,
+// `grads` ([agent][params]), `directions` ([agent][DIRECTIONS][params]), `meta_state`
+// ([agent][META_STATE]), `objective` ([agent][stride]), `drift_state`
+// ([agent][3][drift_params]).
 // The drift's forward-gradient direction u, then its outer Adam moments.
-@group(0) @binding(5) var<storage, read_write> drift_state: array<f32>; // [agent][3][drift_params]
 
 override WG: u32 = 64u;
 
-const DIRECTIONS: u32 = 6u; // grad J, then d theta' / d eta_k (k = 4: along u)
-const META_STATE: u32 = 30u;
-const DRIFT: u32 = 4u;
-const HYPER: u32 = 8u; // the drift's weights in an objective row
-const META_SLOT: u32 = 6u; // per eta_k: t, Adam m, Adam v, d J / d eta_k, base, steps
-const OBJ_LR: u32 = 0u;
-
+// From the generated prelude (src/learn/meta_gradient/mod.rs): DIRECTIONS (grad J, then
+// d theta' / d eta_k, k = DRIFT: along u), META_STATE, META_SLOT (per eta_k: t, Adam m,
+// Adam v, d J / d eta_k, base, steps); and the objective row's OBJ_LR and HYPER (where
+// the drift's weights start).
 // The objective-row slot of eta_k.
 fn row_slot(k: u32) -> u32 {
     var slots = array<u32, 4>(1u, 2u, 4u, 0u);

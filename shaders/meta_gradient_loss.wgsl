@@ -8,15 +8,12 @@
 // -(dA/d eta) log pi for eta = gamma or lambda, and of -entropy for the entropy weight;
 // for the learning rate, grad L itself (only the actor's part enters J).
 
-// grad J on fresh samples: GAE with the reference gamma and lambda, -A' grad log pi.
-const META_VALIDATION: u32 = 1u;
-const META_GAMMA: u32 = 2u;
-const META_LAMBDA: u32 = 3u;
-const META_ENTROPY: u32 = 4u;
-// d theta' / d alpha = -grad L: the inner loss's own policy gradient.
-const META_LR: u32 = 5u;
-// LPO's drift, along the direction u: d(grad L)/d eta . u at the second inner step.
-const META_DRIFT: u32 = 6u;
+// Which quantity a dispatch is for, `pc.meta_term` (META_*, generated from
+// src/learn/meta_gradient/mod.rs): META_VALIDATION, grad J on fresh samples (GAE with the
+// reference gamma and lambda, -A' grad log pi); META_GAMMA, META_LAMBDA, META_ENTROPY;
+// META_LR, d theta' / d alpha = -grad L (the inner loss's own policy gradient);
+// META_DRIFT, LPO's drift along the direction u: d(grad L)/d eta . u at the second inner
+// step.
 
 // d advantage / d gamma and d advantage / d lambda: `gae`'s recursion differentiated
 // (forward mode) in the same backward sweep; reads the advantages `gae` wrote.

@@ -4,17 +4,9 @@
 // per agent) and the PpoConfig binding `pc`; DRIFT_HIDDEN comes from the prelude (0: no
 // learned drift, PPO's clipping).
 
-const OBJ_LR: u32 = 0u;
-const OBJ_GAMMA: u32 = 1u;
-const OBJ_GAE_LAMBDA: u32 = 2u;
-const OBJ_CLIP: u32 = 3u;
-const OBJ_ENT_COEF: u32 = 4u;
-// The meta-gradient's validation objective: its fixed discount and GAE lambda.
-const OBJ_REF_GAMMA: u32 = 5u;
-const OBJ_REF_GAE_LAMBDA: u32 = 6u;
-const HYPER: u32 = 8u;
-const DRIFT_FEATURES: u32 = 8u;
-const DRIFT_INPUTS: u32 = 24u;
+// The row's slots OBJ_* (OBJ_REF_*: the meta-gradient's validation objective's fixed
+// discount and GAE lambda), HYPER (where the drift's weights start), DRIFT_FEATURES and
+// DRIFT_INPUTS come from the generated prelude (src/learn/objective.rs).
 const DRIFT_CLIP: f32 = 2.0;
 const DRIFT_MARGIN: f32 = 1e-4;
 

@@ -4,21 +4,13 @@
 // and value) between nn.wgsl's matrix products. TrajStep, PpoConfig and the loss are in
 // ppo_loss.wgsl.
 
-@group(0) @binding(0) var<uniform> pc: PpoConfig;
-@group(0) @binding(1) var<storage, read_write> traj: array<TrajStep>;
-@group(0) @binding(2) var<storage, read_write> traj_obs: array<f32>;
-@group(0) @binding(3) var<storage, read_write> env_stats: array<EnvStats>;
-@group(0) @binding(4) var<storage, read_write> mb_x: array<f32>;
-@group(0) @binding(5) var<storage, read_write> mb_index: array<u32>;
-@group(0) @binding(6) var<storage, read_write> heads: array<f32>;   // [agent][sample][HEADS]
-@group(0) @binding(7) var<storage, read_write> d_heads: array<f32>;
-@group(0) @binding(8) var<storage, read_write> terms: array<f32>;   // [agent][sample][TERMS]
-@group(0) @binding(9) var<storage, read_write> scratch: array<f32>; // [agent][SCRATCH]
-@group(0) @binding(10) var<storage, read_write> objective: array<f32>; // [agent][OBJECTIVE_STRIDE]
-@group(0) @binding(11) var<storage, read_write> traj_actions: array<f32>; // Gaussian: [agent][sample][ACTOR_OUTPUTS]
-@group(0) @binding(12) var<storage, read_write> weights: array<f32>;      // [agent][NET_PARAMS]
-@group(0) @binding(13) var<storage, read_write> tangents: array<f32>;     // [agent][sample][2]
-@group(0) @binding(14) var<storage, read_write> drift_state: array<f32>;  // [agent][DRIFT_STATE]: u first
+// Bindings (generated from `ALGO_BINDINGS`, src/learn/trainer/algo.rs): `pc`, then the
+// trajectory (`traj`, `traj_obs`, `traj_actions`: a Gaussian policy's actions
+// [agent][sample][ACTOR_OUTPUTS]), `env_stats`, the minibatch (`mb_x`, `mb_index`), the
+// heads and their gradients ([agent][sample][HEADS]), `terms` ([agent][sample][TERMS]),
+// `scratch` ([agent][SCRATCH]), `objective` ([agent][OBJECTIVE_STRIDE]), `weights`
+// ([agent][NET_PARAMS]), and the meta-gradient's `tangents` ([agent][sample][2]) and
+// `drift_state` ([agent][DRIFT_STATE]: u first).
 
 override WG: u32 = 64u;
 

@@ -31,17 +31,13 @@ fn agent_stream(a: u32) -> u32 {
     return (a / pc.stream_group) * pc.stream_block + a % pc.stream_block;
 }
 
-const ALGO_PPO: u32 = 0u;
 // Per sample: the actor's outputs, the value and (Gaussian policies) the log-std terms.
 const HEADS: u32 = ACTOR_OUTPUTS + 1u + GAUSSIAN * ACTOR_OUTPUTS;
-// terms columns: the loss terms summed into the agent's statistics, then the advantage
-// and its square summed into the minibatch moments.
-const TERMS: u32 = 8u;
-const TERM_ADV: u32 = 6u;
-// scratch per agent: advantage moments, gradient sum of squares, (unused), then the
-// meta-gradient's tangent sums (meta_gradient_loss.wgsl).
-const SCRATCH: u32 = 8u;
-const LOSS_TERMS: u32 = 5u;
+// From the generated prelude (src/learn/ppo.rs): ALGO_PPO; TERMS, the columns of
+// `terms` (the loss terms summed into the agent's statistics, LOSS_TERMS of them, then at
+// TERM_ADV the advantage and its square summed into the minibatch moments); SCRATCH, the
+// floats of `scratch` per agent (advantage moments, gradient sum of squares, (unused),
+// then the meta-gradient's tangent sums).
 
 // The advantage, normalised with the minibatch's moments (sum, sum of squares) if asked.
 fn normalized_advantage(advantage: f32, sum: f32, sum_sq: f32) -> f32 {

@@ -11,10 +11,8 @@ struct TrajStep {
     advantage: f32,
     ret: f32,
 }
-
-const FLAG_TERMINATED: u32 = 1u;
-const FLAG_TRUNCATED: u32 = 2u;
-const FLAG_SUCCESS: u32 = 4u;
+// FLAG_TERMINATED, FLAG_TRUNCATED and FLAG_SUCCESS come from the generated prelude
+// (src/learn/ppo.rs).
 
 struct EnvStats {
     episode_return: f32, // of the running episode

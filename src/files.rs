@@ -31,7 +31,8 @@ pub fn resumed_length(option: &str, given: Option<u32>, done: u32, planned: u32)
 
 /// A checkpoint file: 8 magic bytes, a little-endian u32 format version, a u32 header
 /// length, the JSON header (an object, with a `blobs` list of names and lengths added),
-/// then the blobs in order. Written atomically.
+/// the blobs in order, then a checksum of everything before it ([`checksum`], u64).
+/// Written atomically.
 pub fn write_container(
     path: &Path,
     magic: &[u8; 8],
@@ -46,7 +47,7 @@ pub fn write_container(
         .collect();
     header["blobs"] = serde_json::to_value(index).expect("names and lengths serialise");
     let json = serde_json::to_vec(&header).expect("a JSON value serialises");
-    let total = 16 + json.len() + blobs.iter().map(|b| b.1.len()).sum::<usize>();
+    let total = 16 + json.len() + blobs.iter().map(|b| b.1.len()).sum::<usize>() + 8;
     let mut bytes = Vec::with_capacity(total);
     bytes.extend_from_slice(magic);
     bytes.extend_from_slice(&version.to_le_bytes());
@@ -55,10 +56,22 @@ pub fn write_container(
     for (_, blob) in blobs {
         bytes.extend_from_slice(blob);
     }
+    bytes.extend_from_slice(&checksum(&bytes).to_le_bytes());
     write_atomically(path, &bytes)
 }
 
-/// Read a file written by [`write_container`]: its header and its blobs by name.
+/// FNV-1a (64-bit) of `bytes`. Each step is a bijection of the running state, so any one
+/// changed byte changes the result; other damage goes unnoticed with odds of 2^-64.
+pub fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Read a file written by [`write_container`]: its header and its blobs by name. A file
+/// whose checksum does not match, or with bytes after its last blob, is an error. A file
+/// of format `version - 1` (the same layout, written before checksums) loads with a
+/// warning on stderr that it cannot be verified.
 pub fn read_container(
     path: &Path,
     magic: &[u8; 8],
@@ -77,13 +90,31 @@ pub fn read_container(
         return Err(bad(&format!("not a wgym {what}")));
     }
     let found = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if found != version {
+    let body = if found == version {
+        let (body, sum) = bytes.split_at(bytes.len().saturating_sub(8).max(16));
+        let stored = sum.try_into().ok().map(u64::from_le_bytes);
+        if stored != Some(checksum(body)) {
+            return Err(bad(
+                "it is damaged: its checksum does not match its contents (bytes changed or \
+                 added since it was written); use another checkpoint or start the run again",
+            ));
+        }
+        body
+    } else if found + 1 == version {
+        eprintln!(
+            "warning: {what} {} was written by an older wgym without a checksum: it cannot be \
+             verified",
+            path.display()
+        );
+        &bytes[..]
+    } else {
         return Err(bad(&format!(
-            "format version {found}, this wgym reads {version}"
+            "format version {found}, this wgym reads {version} (and {} without a checksum)",
+            version - 1
         )));
-    }
-    let len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
-    let header: serde_json::Value = bytes
+    };
+    let len = u32::from_le_bytes(body[12..16].try_into().expect("4 bytes")) as usize;
+    let header: serde_json::Value = body
         .get(16..16 + len)
         .and_then(|h| serde_json::from_slice(h).ok())
         .ok_or_else(|| bad("its header is damaged"))?;
@@ -94,11 +125,18 @@ pub fn read_container(
     let mut at = 16 + len;
     let mut blobs = std::collections::HashMap::new();
     for (name, size) in index {
-        let data = bytes
-            .get(at..at + size as usize)
+        let data = at
+            .checked_add(size as usize)
+            .and_then(|end| body.get(at..end))
             .ok_or_else(|| bad("it is truncated"))?;
         blobs.insert(name, data.to_vec());
         at += size as usize;
+    }
+    if at != body.len() {
+        return Err(bad(&format!(
+            "it has {} bytes after its last section (appended or damaged)",
+            body.len() - at
+        )));
     }
     Ok((header, blobs))
 }

@@ -92,14 +92,20 @@ impl ConfigSlots {
 /// Bind group layout: a config uniform with a dynamic offset at binding 0, then `n`
 /// read-write storage buffers.
 pub fn storage_layout(gpu: &Gpu, label: &str, n: u32) -> wgpu::BindGroupLayout {
+    storage_layout_at(gpu, label, &(1..=n).collect::<Vec<_>>())
+}
+
+/// Bind group layout: a config uniform with a dynamic offset at binding 0, then
+/// read-write storage buffers at `bindings`.
+pub fn storage_layout_at(gpu: &Gpu, label: &str, bindings: &[u32]) -> wgpu::BindGroupLayout {
     let mut entries = vec![crate::driver::layout_entry(
         0,
         wgpu::BufferBindingType::Uniform,
         true,
     )];
-    for k in 0..n {
+    for &k in bindings {
         let rw = wgpu::BufferBindingType::Storage { read_only: false };
-        entries.push(crate::driver::layout_entry(1 + k, rw, false));
+        entries.push(crate::driver::layout_entry(k, rw, false));
     }
     gpu.device
         .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -118,13 +124,27 @@ pub fn bind_storage(
     config_size: usize,
     buffers: &[&wgpu::Buffer],
 ) -> wgpu::BindGroup {
+    let numbered: Vec<(u32, &wgpu::Buffer)> = (1..).zip(buffers.iter().copied()).collect();
+    bind_storage_at(gpu, label, layout, slots, config_size, &numbered)
+}
+
+/// A bind group of `layout` (see [`storage_layout_at`]): `slots` at binding 0 with
+/// configs of `config_size` bytes, then each buffer at its binding.
+pub fn bind_storage_at(
+    gpu: &Gpu,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    slots: &ConfigSlots,
+    config_size: usize,
+    buffers: &[(u32, &wgpu::Buffer)],
+) -> wgpu::BindGroup {
     let mut entries = vec![wgpu::BindGroupEntry {
         binding: 0,
         resource: slots.binding(config_size),
     }];
-    for (k, b) in buffers.iter().enumerate() {
+    for &(binding, b) in buffers {
         entries.push(wgpu::BindGroupEntry {
-            binding: 1 + k as u32,
+            binding,
             resource: b.as_entire_binding(),
         });
     }

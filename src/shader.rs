@@ -31,6 +31,7 @@ impl Part {
 pub struct Composed {
     pub text: String,
     pub module: naga::Module,
+    info: Option<naga::valid::ModuleInfo>,
     parts: Vec<(usize, String)>, // (first line in `text`, file)
     hash: u64,
 }
@@ -63,6 +64,7 @@ impl Composed {
         let mut composed = Composed {
             text,
             module: naga::Module::default(),
+            info: None,
             parts: starts,
             hash: hasher.finish(),
         };
@@ -78,15 +80,18 @@ impl Composed {
         })?;
         let mut validator =
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), Default::default());
-        if let Err(e) = validator.validate(&composed.module) {
-            let loc = e.location(&composed.text);
-            let mut message = e.as_inner().to_string();
-            let mut source = std::error::Error::source(e.as_inner());
-            while let Some(s) = source {
-                message.push_str(&format!(": {s}"));
-                source = s.source();
+        match validator.validate(&composed.module) {
+            Ok(info) => composed.info = Some(info),
+            Err(e) => {
+                let loc = e.location(&composed.text);
+                let mut message = e.as_inner().to_string();
+                let mut source = std::error::Error::source(e.as_inner());
+                while let Some(s) = source {
+                    message.push_str(&format!(": {s}"));
+                    source = s.source();
+                }
+                return Err(composed.error(loc, message));
             }
-            return Err(composed.error(loc, message));
         }
         Ok(composed)
     }
@@ -117,6 +122,32 @@ impl Composed {
             .cloned()
             .unwrap_or((1, "<composed module>".into()));
         (file, composed_line - start + 1)
+    }
+
+    /// The bindings (of group 0) that entry point `entry` uses, ascending (none if it has
+    /// no such entry point).
+    pub fn bindings_used(&self, entry: &str) -> Vec<u32> {
+        let (Some(info), Some(index)) = (
+            &self.info,
+            self.module
+                .entry_points
+                .iter()
+                .position(|e| e.name == entry),
+        ) else {
+            return Vec::new();
+        };
+        let function = info.get_entry_point(index);
+        let mut used: Vec<u32> = self
+            .module
+            .global_variables
+            .iter()
+            .filter(|&(handle, _)| !function[handle].is_empty())
+            .filter_map(|(_, var)| var.binding.as_ref())
+            .filter(|b| b.group == 0)
+            .map(|b| b.binding)
+            .collect();
+        used.sort_unstable();
+        used
     }
 
     /// Byte size and member offsets of a struct, as naga lays it out.

@@ -85,7 +85,7 @@ fn checkpoint_policy(path: &std::path::Path, env_id: &str, agent: u32) -> Result
     let net = checkpoint.config.network.clone();
     let net = PolicyNet::for_spec(&spec, &net.hidden, net.activation)?;
     let p = net.params() as usize;
-    let all: Vec<f32> = bytemuck::pod_collect_to_vec(&checkpoint.snapshot.weights);
+    let all: Vec<f32> = bytemuck::pod_collect_to_vec(checkpoint.snapshot.weights());
     let weights = all[agent as usize * p..(agent as usize + 1) * p].to_vec();
     Ok(Box::new(move |obs: &[f32]| {
         let (outputs, _) = net.forward(&weights, obs);

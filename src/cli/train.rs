@@ -180,7 +180,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         .rollouts
         .unwrap_or_else(|| (2 * episode).div_ceil(config.steps).max(4));
     let mut trainer = Trainer::new(&gpu, env, checkpoint.agents, config.clone())?;
-    trainer.set_weights(&bytemuck::pod_collect_to_vec(&checkpoint.snapshot.weights))?;
+    trainer.set_weights(&bytemuck::pod_collect_to_vec(checkpoint.snapshot.weights()))?;
     let returns = trainer.evaluate(rollouts)?;
     println!(
         "{} after {} updates, {} rollouts of {} steps x {} envs per agent (seed {}):",

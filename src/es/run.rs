@@ -23,7 +23,8 @@ pub const CURVE: &str = "curve.png";
 pub const CONFIG: &str = "config.toml";
 
 const MAGIC: &[u8; 8] = b"WGYMESRN";
-const VERSION: u32 = 1;
+/// 2: with a checksum (1, without, still loads).
+const VERSION: u32 = 2;
 
 /// Every setting of an ES run (TOML; unknown keys are errors).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

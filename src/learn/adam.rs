@@ -5,6 +5,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::config::{Optimizer, TrainConfig};
 use super::nn::column_sum;
+use crate::shader::const_prelude;
 
 /// Twin of WGSL `AdamConfig`.
 #[repr(C)]
@@ -64,6 +65,11 @@ impl AdamConfig {
 /// Flag bits the kernels set per agent.
 pub const FLAG_GRAD: u32 = 1;
 pub const FLAG_WEIGHTS: u32 = 2;
+
+/// WGSL constants of `shaders/adam.wgsl`.
+pub fn wgsl_consts() -> String {
+    const_prelude(&[("FLAG_GRAD", FLAG_GRAD), ("FLAG_WEIGHTS", FLAG_WEIGHTS)])
+}
 
 /// The global norm, summed in `column_sums`' order, and the clip factor.
 pub fn grad_norm(cfg: &AdamConfig, grads: &[f32]) -> (f32, f32) {

@@ -1,10 +1,12 @@
 //! Checkpoints: everything a run needs to continue bit-identically (weights, Adam
 //! moments, env states and statistics, objective rows and meta-gradient state, counters,
-//! config, log history) in one file,
-//! written atomically.
+//! config, log history) in one file, written atomically.
 //!
-//! Layout: `WGYMCKPT`, a little-endian u32 format version, a u32 header length, the JSON
-//! header, then the blobs the header lists, in order.
+//! Layout (`files::write_container`): `WGYMCKPT`, a little-endian u32 format version, a
+//! u32 header length, the JSON header, the sections the header lists by name and length
+//! (the trainer's parts name them, see `Trainer::snapshot`), then a checksum of the whole
+//! file before it. Version 1 files (no checksum, the meta-gradient's buffers in one
+//! `meta_gradient` section) still load, with a warning that they cannot be verified.
 
 use std::path::Path;
 
@@ -17,7 +19,8 @@ use crate::error::{Error, Result};
 use crate::files::{read_container, write_container};
 
 const MAGIC: &[u8; 8] = b"WGYMCKPT";
-const VERSION: u32 = 1;
+/// 2: with a checksum (1, without, still loads).
+const VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Header {
@@ -51,41 +54,25 @@ impl Checkpoint {
             history: self.history.clone(),
         };
         let header = serde_json::to_value(header).expect("a header always serialises");
-        let blobs: [(&str, &[u8]); 7] = [
-            ("weights", &s.weights),
-            ("adam_m", &s.adam_m),
-            ("adam_v", &s.adam_v),
-            ("env_stats", &s.env_stats),
-            ("env_states", &s.env_states),
-            ("objective", &s.objective),
-            ("meta_gradient", &s.meta_gradient),
-        ];
+        let blobs: Vec<(&str, &[u8])> = s
+            .sections
+            .iter()
+            .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+            .collect();
         write_container(path, MAGIC, VERSION, header, &blobs)
     }
 
     pub fn load(path: &Path) -> Result<Checkpoint> {
-        let (header, mut blobs) = read_container(path, MAGIC, VERSION, "checkpoint")?;
+        let (header, blobs) = read_container(path, MAGIC, VERSION, "checkpoint")?;
         let bad = |why: String| Error::invalid(format!("checkpoint {}", path.display()), why);
         let header: Header =
             serde_json::from_value(header).map_err(|e| bad(format!("its header: {e}")))?;
-        let mut blob = |name: &str| {
-            blobs
-                .remove(name)
-                .ok_or_else(|| bad(format!("it has no {name}")))
-        };
         let snapshot = Snapshot {
             progress: Progress {
                 update: header.update,
                 step_count: header.step_count,
             },
-            weights: blob("weights")?,
-            adam_m: blob("adam_m")?,
-            adam_v: blob("adam_v")?,
-            env_stats: blob("env_stats")?,
-            env_states: blob("env_states")?,
-            // Absent from checkpoints written before hyperparameters could change in a run.
-            objective: blobs.remove("objective").unwrap_or_default(),
-            meta_gradient: blobs.remove("meta_gradient").unwrap_or_default(),
+            sections: blobs.into_iter().collect(),
         };
         Ok(Checkpoint {
             env: header.env,

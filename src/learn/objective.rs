@@ -5,6 +5,7 @@
 //! `shaders/objective.wgsl`.
 
 use super::config::TrainConfig;
+use crate::shader::const_prelude;
 
 /// Row layout: these slots, then the drift network's weights from [`HYPER`].
 pub const OBJ_LR: usize = 0;
@@ -64,7 +65,12 @@ impl Objective {
     }
 
     pub fn wgsl_prelude(&self) -> String {
-        format!(
+        let mut text = wgsl_slots();
+        text.push_str(&const_prelude(&[
+            ("DRIFT_FEATURES", DRIFT_FEATURES as u32),
+            ("DRIFT_INPUTS", DRIFT_INPUTS as u32),
+        ]));
+        text + &format!(
             "const DRIFT_HIDDEN: u32 = {}u;\nconst OBJECTIVE_STRIDE: u32 = {}u;\n\
              const DRIFT_STATE: u32 = {}u;\n",
             self.drift_hidden,
@@ -72,6 +78,20 @@ impl Objective {
             3 * self.drift_params()
         )
     }
+}
+
+/// WGSL constants of an objective row's slots.
+pub fn wgsl_slots() -> String {
+    const_prelude(&[
+        ("OBJ_LR", OBJ_LR as u32),
+        ("OBJ_GAMMA", OBJ_GAMMA as u32),
+        ("OBJ_GAE_LAMBDA", OBJ_GAE_LAMBDA as u32),
+        ("OBJ_CLIP", OBJ_CLIP as u32),
+        ("OBJ_ENT_COEF", OBJ_ENT_COEF as u32),
+        ("OBJ_REF_GAMMA", OBJ_REF_GAMMA as u32),
+        ("OBJ_REF_GAE_LAMBDA", OBJ_REF_GAE_LAMBDA as u32),
+        ("HYPER", HYPER as u32),
+    ])
 }
 
 /// The lifetime inputs of update `update` of `updates`: (n / N, ln N / ln 1024).

@@ -8,6 +8,7 @@ use super::objective::{
     learned_drift, lifetime_inputs, Objective, DRIFT_MARGIN, HYPER, OBJ_CLIP, OBJ_ENT_COEF,
 };
 use crate::rng::{self, Key};
+use crate::shader::const_prelude;
 
 /// One step of one env, as the policy rollout records it (twin of WGSL `TrajStep`).
 #[repr(C)]
@@ -114,6 +115,26 @@ pub const LOSS_TERMS: u32 = 5;
 pub const SCRATCH: u32 = 8;
 pub const SCRATCH_TANGENT_SUMS: u32 = 4;
 pub const SCRATCH_GRAD_SUM_SQ: u32 = 2;
+
+/// WGSL constants of the trajectory records (`shaders/trajectory.wgsl`).
+pub fn trajectory_wgsl_consts() -> String {
+    const_prelude(&[
+        ("FLAG_TERMINATED", FLAG_TERMINATED),
+        ("FLAG_TRUNCATED", FLAG_TRUNCATED),
+        ("FLAG_SUCCESS", FLAG_SUCCESS),
+    ])
+}
+
+/// WGSL constants of the loss (`shaders/ppo_loss.wgsl`).
+pub fn loss_wgsl_consts() -> String {
+    const_prelude(&[
+        ("ALGO_PPO", ALGO_PPO),
+        ("TERMS", TERMS),
+        ("TERM_ADV", TERM_ADV),
+        ("SCRATCH", SCRATCH),
+        ("LOSS_TERMS", LOSS_TERMS),
+    ])
+}
 
 /// The value step `s` bootstraps from (0 if terminated, its final observation's if
 /// truncated, else the next step's `next_value`), and whether its episode ends there.

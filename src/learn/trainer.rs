@@ -1,84 +1,52 @@
 //! `Trainer`: PPO or A2C for `agents` independent agents at once, each with its own
-//! weights, optimizer state and envs, in the same kernels. An update is one submission
-//! (the policy rollout, GAE, a meta-gradient's passes if configured, then per epoch and
-//! minibatch: gather, forward, loss, backward, clip, Adam); the host writes the dispatch
-//! configs and reads back only the per-agent statistics, when it asks for them.
+//! weights, optimizer state and envs, in the same kernels. It composes the learner's
+//! parts, each owning its buffers, kernels, dispatches and checkpoint sections, with
+//! dependencies one way (each uses only the ones listed before it):
+//! - the policy network (`learn::network`, today's MLP in `learn::net`);
+//! - the rollout (`rollout`): the envs and the trajectory;
+//! - the algorithm (`algo`): GAE and the PPO/A2C loss with LPO's drift;
+//! - the optimizer (`optim`): Adam or SGD;
+//! - the meta-gradient passes (`learn::meta_gradient::plan`), only when configured.
+//!
+//! An update is one submission (the policy rollout, GAE, a meta-gradient's passes if
+//! configured, then per epoch and minibatch: gather, forward, loss, backward, Adam); the
+//! host writes the dispatch configs and reads back only the per-agent statistics, when
+//! it asks for them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use bytemuck::Pod;
-
-use super::adam::{AdamConfig, FLAG_GRAD, FLAG_WEIGHTS};
+use super::adam::{FLAG_GRAD, FLAG_WEIGHTS};
 use super::config::TrainConfig;
-use super::meta_gradient::{
-    self, MetaGradConfig, MetaGradient, DIRECTIONS, DRIFT, HYPERS, META_DRIFT, META_GAMMA, META_LR,
-    META_STATE, META_VALIDATION, OUTER_EPS,
-};
-use super::net::{Activation, PolicyNet};
-use super::nn::{Epilogue, MatmulConfig, ReduceConfig, View};
+use super::meta_gradient;
+use super::meta_gradient::plan::{MetaGradientPasses, Parts, Step};
+use super::net::PolicyNet;
+use super::network::{log_std_gradient, Nets, PolicyNetwork};
 use super::objective::Objective;
-use super::ppo::{
-    EnvStats, PpoConfig, TrajStep, ENV_STATS, LOSS_TERMS, SCRATCH, SCRATCH_GRAD_SUM_SQ,
-    SCRATCH_TANGENT_SUMS, TERMS, TERM_ADV,
-};
+use super::ppo::{EnvStats, TrajStep};
 use crate::buffer::GpuBuffer;
-use crate::driver::{self, Driver, DriverConfig, Streams};
+use crate::driver::Streams;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::plan::{self, ConfigSlots};
 use crate::rng::{self, Key};
-use crate::shader::{const_prelude, Composed, Part, RNG_WGSL};
-use crate::vec_env::{self, ParamsInit, VecEnv, VecEnvConfig};
+use crate::shader::{Composed, Part};
+use crate::vec_env::{ParamsInit, VecEnv, VecEnvConfig};
 
-const NN_WGSL: &str = include_str!("../../shaders/nn.wgsl");
+pub mod algo;
+pub mod dispatch;
+pub mod optim;
+pub mod rollout;
+
+pub use algo::permutation_key;
+use algo::Algo;
+use dispatch::{Buf, BufferSpec, Dispatch, Family, Shape, STAT_GRAD_NORM, STAT_RETURN_SUM};
+pub use dispatch::{STATS, STAT_REWARD_SUM};
+use optim::Optim;
+use rollout::Rollout;
+
 const REDUCE_WGSL: &str = include_str!("../../shaders/reduce.wgsl");
-const PPO_WGSL: &str = include_str!("../../shaders/ppo.wgsl");
-const ADAM_WGSL: &str = include_str!("../../shaders/adam.wgsl");
-const POLICY_WGSL: &str = include_str!("../../shaders/policy.wgsl");
-const TRAJECTORY_WGSL: &str = include_str!("../../shaders/trajectory.wgsl");
-const PPO_LOSS_WGSL: &str = include_str!("../../shaders/ppo_loss.wgsl");
-const OBJECTIVE_WGSL: &str = include_str!("../../shaders/objective.wgsl");
-const META_GRADIENT_LOSS_WGSL: &str = include_str!("../../shaders/meta_gradient_loss.wgsl");
-const META_GRADIENT_WGSL: &str = include_str!("../../shaders/meta_gradient.wgsl");
-const POLICY_CATEGORICAL_WGSL: (&str, &str) = (
-    "shaders/policy_categorical.wgsl",
-    include_str!("../../shaders/policy_categorical.wgsl"),
-);
-const POLICY_GAUSSIAN_WGSL: (&str, &str) = (
-    "shaders/policy_gaussian.wgsl",
-    include_str!("../../shaders/policy_gaussian.wgsl"),
-);
-const LOSS_CATEGORICAL_WGSL: (&str, &str) = (
-    "shaders/loss_categorical.wgsl",
-    include_str!("../../shaders/loss_categorical.wgsl"),
-);
-const LOSS_GAUSSIAN_WGSL: (&str, &str) = (
-    "shaders/loss_gaussian.wgsl",
-    include_str!("../../shaders/loss_gaussian.wgsl"),
-);
-
-/// Floats of statistics per agent: the loss terms (summed over minibatches), the gradient
-/// norm (summed), the returns of finished episodes (summed), their count, how many of them
-/// had a successful step, and the sum of the rollout's rewards.
-pub const STATS: u32 = 10;
-/// Where the sum of the last rollout's rewards is in an agent's statistics.
-pub const STAT_REWARD_SUM: u32 = 9;
-const STAT_GRAD_NORM: u32 = 5;
-/// The returns' sum, then the episode count and the successful episodes (EnvStats order).
-const STAT_RETURN_SUM: u32 = 6;
-
-/// Samples per chunk of a weight gradient: enough parallel sums for a GPU when one agent
-/// trains on many envs, few enough chunks that summing them is cheap (256 measured 12%
-/// faster than 64 on lavapipe). Fixed, so results do not depend on the device.
-const GRAD_CHUNK: u32 = 256;
-const WG: u32 = 64;
-/// The matrix products take everything from pipeline constants; their config slot is
-/// bound but unused.
-mod meta_plan;
-
-const NO_CONFIG: [u32; 4] = [0; 4];
 
 /// One agent's statistics over one update (means over the update's minibatches).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -127,184 +95,27 @@ pub struct Progress {
     pub step_count: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Buf {
-    Weights,
-    AdamM,
-    AdamV,
-    Grads,
-    Parts,
-    EnvStats,
-    Traj,
-    TrajObs,
-    /// Gaussian policies' actions, [agent][env][step][action_dim].
-    TrajActions,
-    MbX,
-    MbIndex,
-    Heads,
-    DHeads,
-    Terms,
-    Scratch,
-    AgentStats,
-    Flags,
-    /// Each agent's objective row (hyperparameters, drift network).
-    Objective,
-    /// The meta-gradient's advantage tangents, [agent][env][step][2].
-    Tangents,
-    /// grad J and d theta' / d eta_k, [agent][DIRECTIONS][params].
-    Directions,
-    /// The outer optimizer's state, [agent][META_STATE].
-    MetaState,
-    /// The drift's forward-gradient direction u and outer Adam moments, [agent][3][drift].
-    DriftState,
-    /// Output of hidden layer `.1` of net `.0` (0 actor, 1 critic).
-    Hidden(usize, usize),
-    /// Ping-pong input gradients of hidden layers.
-    Delta(usize),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Kernel {
-    PolicyRollout,
-    Gae,
-    Gather,
-    Loss,
-    ColumnSums,
-    /// Shapes and strides are pipeline constants: one pipeline per product.
-    Matmul {
-        wg: u32,
-        shape: MatmulConfig,
-    },
-    SumChunks,
-    Adam,
-    GaeTangents,
-    MetaLoss,
-    Accumulate,
-    MetaDot,
-    OuterAdam,
-    DrawDriftDirection,
-    OuterDrift,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Family {
-    Rollout,
-    Nn,
-    Reduce,
-    Ppo,
-    Adam,
-    MetaGradient,
-}
-
-impl Kernel {
-    fn family(self) -> Family {
-        match self {
-            Kernel::PolicyRollout => Family::Rollout,
-            Kernel::Gae
-            | Kernel::Gather
-            | Kernel::Loss
-            | Kernel::GaeTangents
-            | Kernel::MetaLoss => Family::Ppo,
-            Kernel::ColumnSums => Family::Reduce,
-            Kernel::Matmul { .. } => Family::Nn,
-            Kernel::SumChunks | Kernel::Adam => Family::Adam,
-            Kernel::Accumulate
-            | Kernel::MetaDot
-            | Kernel::OuterAdam
-            | Kernel::DrawDriftDirection
-            | Kernel::OuterDrift => Family::MetaGradient,
-        }
-    }
-    fn entry(self) -> &'static str {
-        match self {
-            Kernel::PolicyRollout => "policy_rollout",
-            Kernel::Gae => "gae",
-            Kernel::Gather => "gather",
-            Kernel::Loss => "loss",
-            Kernel::ColumnSums => "column_sums",
-            Kernel::Matmul { .. } => "matmul",
-            Kernel::SumChunks => "sum_chunks",
-            Kernel::Adam => "adam",
-            Kernel::GaeTangents => "gae_tangents",
-            Kernel::MetaLoss => "meta_loss",
-            Kernel::Accumulate => "accumulate",
-            Kernel::MetaDot => "meta_dot",
-            Kernel::OuterAdam => "outer_adam",
-            Kernel::DrawDriftDirection => "draw_drift_direction",
-            Kernel::OuterDrift => "outer_drift",
-        }
-    }
-}
-
-const PPO_BINDS: [Buf; 14] = [
-    Buf::Traj,
-    Buf::TrajObs,
-    Buf::EnvStats,
-    Buf::MbX,
-    Buf::MbIndex,
-    Buf::Heads,
-    Buf::DHeads,
-    Buf::Terms,
-    Buf::Scratch,
-    Buf::Objective,
-    Buf::TrajActions,
-    Buf::Weights,
-    Buf::Tangents,
-    Buf::DriftState,
-];
-const ADAM_BINDS: [Buf; 9] = [
-    Buf::Parts,
-    Buf::Grads,
-    Buf::Weights,
-    Buf::AdamM,
-    Buf::AdamV,
-    Buf::AgentStats,
-    Buf::Scratch,
-    Buf::Flags,
-    Buf::Objective,
-];
-
-const META_BINDS: [Buf; 5] = [
-    Buf::Grads,
-    Buf::Directions,
-    Buf::MetaState,
-    Buf::Objective,
-    Buf::DriftState,
-];
-
-struct Dispatch {
-    kernel: Kernel,
-    binds: Vec<Buf>,
-    groups: [u32; 3],
-    config: Vec<u8>,
-}
-
-impl Dispatch {
-    fn new<C: Pod>(kernel: Kernel, binds: &[Buf], groups: [u32; 3], config: &C) -> Dispatch {
-        Dispatch {
-            kernel,
-            binds: binds.to_vec(),
-            groups,
-            config: bytemuck::bytes_of(config).to_vec(),
-        }
-    }
-}
-
 pub struct Trainer {
     gpu: Gpu,
     config: TrainConfig,
     agents: u32,
-    net: PolicyNet,
+    shape: Shape,
+    net: Box<dyn PolicyNetwork>,
     objective: Objective,
     /// The envs' random streams in whole agents (minibatch permutations follow them).
     agent_streams: Streams,
-    vec_env: VecEnv,
-    obs_dim: u32,
+    rollout: Rollout,
+    algo: Algo,
+    optim: Optim,
+    meta: Option<MetaGradientPasses>,
     progress: Progress,
     buffers: HashMap<Buf, GpuBuffer<f32>>,
     configs: ConfigSlots,
-    pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
-    bind_groups: HashMap<(Family, Vec<Buf>), wgpu::BindGroup>,
+    pipelines: HashMap<dispatch::Kernel, wgpu::ComputePipeline>,
+    /// The bindings each kernel's entry point uses (all for the rollout's driver).
+    used: HashMap<dispatch::Kernel, Vec<u32>>,
+    /// By module and the buffers bound at each binding.
+    bind_groups: HashMap<(Family, Vec<(u32, Buf)>), wgpu::BindGroup>,
 }
 
 /// What a trainer is built for besides its config.
@@ -350,21 +161,14 @@ impl Trainer {
                 adapter: gpu.adapter_name().to_string(),
             });
         }
-        // The PPO kernels bind the most storage buffers of any learner kernel.
-        let storage = limits.max_storage_buffers_per_shader_stage;
-        if storage < PPO_BINDS.len() as u32 {
-            return Err(Error::OverLimit {
-                what: "the learner's PPO kernels".to_string(),
-                needed: PPO_BINDS.len() as u64,
-                limit: "max_storage_buffers_per_shader_stage",
-                allowed: storage as u64,
-                adapter: gpu.adapter_name().to_string(),
-            });
-        }
         let batch = agents
             .checked_mul(config.envs)
             .ok_or_else(|| Error::invalid("agents x envs", "too many envs"))?;
-        let net = PolicyNet::for_spec(&spec, &config.network.hidden, config.network.activation)?;
+        let net: Box<dyn PolicyNetwork> = Box::new(PolicyNet::for_spec(
+            &spec,
+            &config.network.hidden,
+            config.network.activation,
+        )?);
         if config.meta_gradient.as_ref().is_some_and(|mg| mg.drift) {
             let why = if options.objective.drift_hidden == 0 {
                 Some("needs an objective with a drift network (drift_hidden > 0)")
@@ -402,20 +206,36 @@ impl Trainer {
                 ..VecEnvConfig::new(batch, config.seed)
             },
         )?;
+        let shape = Shape {
+            agents,
+            envs: config.envs,
+            steps: config.steps,
+            minibatch: config.minibatch(),
+            obs_dim: spec.obs_dim,
+        };
+        let objective = options.objective;
+        let meta = config
+            .meta_gradient
+            .clone()
+            .map(|mg| MetaGradientPasses::new(mg, shape, objective, net.as_ref()));
         // Sized for the update's plan in build_kernels.
         let configs = ConfigSlots::new(gpu, "the learner configs", 1)?;
         let mut trainer = Trainer {
             gpu: gpu.clone(),
             agents,
+            shape,
+            rollout: Rollout::new(vec_env, shape),
+            algo: Algo::new(shape, agent_streams),
+            optim: Optim::new(shape, net.params(), objective.stride() as u32),
+            meta,
             net,
-            objective: options.objective,
+            objective,
             agent_streams,
-            obs_dim: spec.obs_dim,
-            vec_env,
             progress: Progress::default(),
             buffers: HashMap::new(),
             configs,
             pipelines: HashMap::new(),
+            used: HashMap::new(),
             bind_groups: HashMap::new(),
             config,
         };
@@ -431,142 +251,37 @@ impl Trainer {
         Ok(trainer)
     }
 
-    pub fn config(&self) -> &TrainConfig {
-        &self.config
-    }
-    pub fn agents(&self) -> u32 {
-        self.agents
-    }
-    pub fn net(&self) -> &PolicyNet {
-        &self.net
-    }
-    pub fn progress(&self) -> Progress {
-        self.progress
-    }
-    /// Move the envs' global step counter (keys of the env and action streams), e.g. back
-    /// to a checkpoint's.
-    pub fn set_step_count(&mut self, step_count: u32) {
-        self.progress.step_count = step_count;
-        self.vec_env.set_step_count(step_count);
-    }
-    pub fn gpu(&self) -> &Gpu {
-        &self.gpu
-    }
-    pub fn env(&self) -> &dyn Env {
-        self.vec_env.env()
-    }
-    /// Env-steps per update, all agents together.
-    pub fn steps_per_update(&self) -> u64 {
-        self.agents as u64 * self.config.samples() as u64
-    }
-
-    /// Columns per sample of the heads and their gradients: the actor's outputs, the value,
-    /// and for a Gaussian policy the log-std gradient terms.
-    fn heads(&self) -> u32 {
-        let outputs = self.net.outputs();
-        outputs + 1 + if self.net.action_dim > 0 { outputs } else { 0 }
-    }
-
-    fn minibatch(&self) -> u32 {
-        self.config.minibatch()
-    }
-
-    /// Gradient chunks per agent (summed in a fixed order by `sum_chunks`).
-    fn chunks(&self) -> u32 {
-        self.minibatch().div_ceil(GRAD_CHUNK)
-    }
-
+    /// Every part's buffers, and the trainer's own: the weights, the statistics and flags,
+    /// the objective rows.
     fn allocate(&mut self) -> Result<()> {
         let a = self.agents as usize;
         let p = self.net.params() as usize;
-        let e = self.config.envs as usize;
-        let n = self.config.samples() as usize;
-        let m = self.minibatch() as usize;
-        let heads = self.heads() as usize;
-        let mut sizes: Vec<(Buf, usize, &str)> = vec![
-            (Buf::Weights, a * p, "the weights"),
-            (Buf::AdamM, a * p, "Adam's first moments"),
-            (Buf::AdamV, a * p, "Adam's second moments"),
-            (Buf::Grads, a * p, "the gradients"),
-            (
-                Buf::Parts,
-                a * p * self.chunks() as usize,
-                "the gradient chunks",
-            ),
-            (
-                Buf::EnvStats,
-                a * e * ENV_STATS as usize,
-                "the env statistics",
-            ),
-            (Buf::Traj, a * n * 8, "the trajectories"),
-            (
-                Buf::TrajObs,
-                a * n * self.obs_dim as usize,
-                "the trajectory observations",
-            ),
-            (
-                Buf::TrajActions,
-                (a * n * self.net.action_dim as usize).max(1),
-                "the trajectory actions",
-            ),
-            (
-                Buf::MbX,
-                a * m * self.obs_dim as usize,
-                "the minibatch observations",
-            ),
-            (Buf::MbIndex, a * m, "the minibatch indices"),
-            (Buf::Heads, a * m * heads, "the network outputs"),
-            (Buf::DHeads, a * m * heads, "the output gradients"),
-            (Buf::Terms, a * m * TERMS as usize, "the loss terms"),
-            (Buf::Scratch, a * SCRATCH as usize, "the per-agent scratch"),
-            (Buf::AgentStats, a * STATS as usize, "the agent statistics"),
-            (Buf::Flags, a, "the divergence flags"),
-            (
+        let mut specs = vec![
+            BufferSpec::new(Buf::Weights, a * p, "the weights"),
+            BufferSpec::new(Buf::AgentStats, a * STATS as usize, "the agent statistics"),
+            BufferSpec::new(Buf::Flags, a, "the divergence flags"),
+            BufferSpec::new(
                 Buf::Objective,
                 a * self.objective.stride(),
                 "the objective rows",
             ),
         ];
-        // The meta-gradient's buffers (a float each without it: the bindings stay).
-        let meta = self.config.meta_gradient.is_some() as usize;
-        sizes.extend([
-            (
-                Buf::Tangents,
-                (a * n * 2 * meta).max(1),
-                "the advantage tangents",
-            ),
-            (
-                Buf::Directions,
-                (a * DIRECTIONS * p * meta).max(1),
-                "the meta-gradient directions",
-            ),
-            (
-                Buf::MetaState,
-                (a * META_STATE * meta).max(1),
-                "the meta state",
-            ),
-            (
-                Buf::DriftState,
-                (a * 3 * self.drift_meta_params()).max(1),
-                "the drift's meta-gradient state",
-            ),
-        ]);
-        let widest = *self.config.network.hidden.iter().max().expect("checked") as usize;
-        for (net, mlp) in [&self.net.actor, &self.net.critic].into_iter().enumerate() {
-            for l in 0..mlp.layers() - 1 {
-                sizes.push((
-                    Buf::Hidden(net, l),
-                    a * m * mlp.dims[l + 1] as usize,
-                    "the activations",
-                ));
-            }
+        specs.extend(self.net.buffers(&self.shape));
+        specs.extend(self.rollout.buffers(self.net.as_ref()));
+        specs.extend(self.algo.buffers(self.net.as_ref()));
+        specs.extend(self.optim.buffers());
+        match &self.meta {
+            Some(meta) => specs.extend(meta.buffers()),
+            // The algorithm's kernels bind the tangents and the drift's state: a float
+            // each without a meta-gradient.
+            None => specs.extend([
+                BufferSpec::new(Buf::Tangents, 1, "the advantage tangents"),
+                BufferSpec::new(Buf::DriftState, 1, "the drift's meta-gradient state"),
+            ]),
         }
-        for k in 0..2 {
-            sizes.push((Buf::Delta(k), a * m * widest, "the activation gradients"));
-        }
-        for (buf, len, what) in sizes {
+        for s in specs {
             self.buffers
-                .insert(buf, GpuBuffer::zeroed(&self.gpu, what, len)?);
+                .insert(s.buf, GpuBuffer::zeroed(&self.gpu, s.what, s.len)?);
         }
         Ok(())
     }
@@ -575,135 +290,111 @@ impl Trainer {
         &self.buffers[&buf].buffer
     }
 
+    /// The buffers of the configured meta-gradient (an error without one).
+    fn meta_buffer(&self, buf: Buf) -> Result<&GpuBuffer<f32>> {
+        match self.meta {
+            Some(_) => Ok(&self.buffers[&buf]),
+            None => Err(Error::invalid(
+                "meta-gradient state",
+                "this trainer has no meta_gradient config",
+            )),
+        }
+    }
+
     /// Compile every kernel the update uses and bind every buffer combination once.
     fn build_kernels(&mut self) -> Result<()> {
         // The longest plan, with every kernel: an update that finishes a meta-gradient.
         let plan = self.plan(true);
         self.configs = ConfigSlots::new(&self.gpu, "the learner configs", plan.len())?;
-        let nn = Composed::new(&[Part::new("shaders/nn.wgsl", NN_WGSL)])?;
-        let reduce = Composed::new(&[Part::new("shaders/reduce.wgsl", REDUCE_WGSL)])?;
-        let mut ppo_prelude = const_prelude(&[("OBS_DIM", self.obs_dim)]);
-        ppo_prelude.push_str(&rng::wgsl_prelude());
-        ppo_prelude.push_str(&self.objective.wgsl_prelude());
-        ppo_prelude.push_str(&self.net.wgsl_prelude());
-        let gaussian = self.net.action_dim > 0;
-        let (policy, loss) = if gaussian {
-            (POLICY_GAUSSIAN_WGSL, LOSS_GAUSSIAN_WGSL)
-        } else {
-            (POLICY_CATEGORICAL_WGSL, LOSS_CATEGORICAL_WGSL)
-        };
-        let ppo = Composed::new(&[
-            Part::new("<generated prelude>", ppo_prelude.clone()),
-            Part::new(RNG_WGSL.0, RNG_WGSL.1),
-            Part::new("shaders/trajectory.wgsl", TRAJECTORY_WGSL),
-            Part::new("shaders/objective.wgsl", OBJECTIVE_WGSL),
-            Part::new(loss.0, loss.1),
-            Part::new("shaders/ppo_loss.wgsl", PPO_LOSS_WGSL),
-            Part::new("shaders/ppo.wgsl", PPO_WGSL),
-            Part::new("shaders/meta_gradient_loss.wgsl", META_GRADIENT_LOSS_WGSL),
-        ])?;
-        let meta_gradient = Composed::new(&[
-            Part::new("<generated prelude>", rng::wgsl_prelude()),
-            Part::new(RNG_WGSL.0, RNG_WGSL.1),
-            Part::new("shaders/meta_gradient.wgsl", META_GRADIENT_WGSL),
-        ])?;
-
-        let adam = Composed::new(&[Part::new("shaders/adam.wgsl", ADAM_WGSL)])?;
-        let rollout = driver::compose_with(
-            self.vec_env.env(),
-            Driver::PolicyRollout,
-            self.vec_env.specialized_for(),
-            &self.net.wgsl_prelude(),
-            &[
-                Part::new("shaders/policy.wgsl", POLICY_WGSL),
-                Part::new(policy.0, policy.1),
-                Part::new("shaders/trajectory.wgsl", TRAJECTORY_WGSL),
-            ],
-        )?;
-        let rollout_layout = Driver::PolicyRollout.bind_group_layout(&self.gpu);
-        let layouts: HashMap<Family, wgpu::BindGroupLayout> = [
-            (
-                Family::Nn,
-                plan::storage_layout(&self.gpu, "wgym learner", 4),
-            ),
+        let mut modules: HashMap<Family, Composed> = [
+            (Family::Rollout, self.rollout.module(self.net.as_ref())?),
+            (Family::Network, self.net.kernels()?),
             (
                 Family::Reduce,
-                plan::storage_layout(&self.gpu, "wgym learner", 2),
+                Composed::new(&[Part::new("shaders/reduce.wgsl", REDUCE_WGSL)])?,
             ),
             (
-                Family::Ppo,
-                plan::storage_layout(&self.gpu, "wgym learner", PPO_BINDS.len() as u32),
+                Family::Algo,
+                self.algo.module(self.net.as_ref(), &self.objective)?,
             ),
-            (
-                Family::Adam,
-                plan::storage_layout(&self.gpu, "wgym learner", ADAM_BINDS.len() as u32),
-            ),
-            (
-                Family::MetaGradient,
-                plan::storage_layout(&self.gpu, "wgym learner", META_BINDS.len() as u32),
-            ),
+            (Family::Optim, self.optim.module()?),
         ]
         .into_iter()
         .collect();
+        if self.meta.is_some() {
+            modules.insert(Family::MetaGradient, MetaGradientPasses::module()?);
+        }
+        // Each kernel binds, after its config, the buffers its entry point uses, at their
+        // declared bindings (the rollout's driver binds its envs' tables, params and
+        // states too): one layout per set of bindings, checked against the device's limit
+        // before any is made.
+        let storage_limit = self.gpu.limits().max_storage_buffers_per_shader_stage;
         for d in &plan {
             let family = d.kernel.family();
+            let entry = d.kernel.entry();
+            let storage = if family == Family::Rollout {
+                d.binds.len() + 3
+            } else {
+                let used = self
+                    .used
+                    .entry(d.kernel)
+                    .or_insert_with(|| modules[&family].bindings_used(entry));
+                used.iter().filter(|&&k| k >= 1).count()
+            };
+            if storage as u32 > storage_limit {
+                return Err(Error::OverLimit {
+                    what: format!("the learner's `{entry}` kernel"),
+                    needed: storage as u64,
+                    limit: "max_storage_buffers_per_shader_stage",
+                    allowed: storage_limit as u64,
+                    adapter: self.gpu.adapter_name().to_string(),
+                });
+            }
+        }
+        let rollout_layout = self.rollout.layout(&self.gpu);
+        let mut layouts: HashMap<Vec<u32>, wgpu::BindGroupLayout> = HashMap::new();
+        let rollout_wg = self.rollout.wg();
+        for d in &plan {
+            let family = d.kernel.family();
+            let module = &modules[&family];
+            let entry = d.kernel.entry();
+            let bound = self.bound(d);
+            let numbers: Vec<u32> = bound.iter().map(|b| b.0).collect();
+            let layout = if family == Family::Rollout {
+                &rollout_layout
+            } else {
+                layouts
+                    .entry(numbers.clone())
+                    .or_insert_with(|| plan::storage_layout_at(&self.gpu, "wgym learner", &numbers))
+            };
             if !self.pipelines.contains_key(&d.kernel) {
-                let (module, wg) = match d.kernel {
-                    Kernel::PolicyRollout => (&rollout, self.rollout_wg()),
-                    Kernel::Matmul { wg, .. } => (&nn, wg),
-                    Kernel::ColumnSums => (&reduce, WG),
-                    Kernel::Gae
-                    | Kernel::Gather
-                    | Kernel::Loss
-                    | Kernel::GaeTangents
-                    | Kernel::MetaLoss => (&ppo, WG),
-                    Kernel::SumChunks | Kernel::Adam => (&adam, WG),
-                    Kernel::Accumulate
-                    | Kernel::OuterAdam
-                    | Kernel::DrawDriftDirection
-                    | Kernel::OuterDrift => (&meta_gradient, WG),
-                    Kernel::MetaDot => (&meta_gradient, 64),
-                };
-                let layout = if family == Family::Rollout {
-                    &rollout_layout
-                } else {
-                    &layouts[&family]
-                };
-                let overrides = match d.kernel {
-                    Kernel::Matmul { shape, .. } => shape.overrides(),
-                    _ => vec![],
-                };
-                let pipeline =
-                    module.pipeline_with(&self.gpu, d.kernel.entry(), wg, &overrides, layout)?;
+                let pipeline = module.pipeline_with(
+                    &self.gpu,
+                    entry,
+                    d.kernel.workgroup_size(rollout_wg),
+                    &d.kernel.overrides(),
+                    layout,
+                )?;
                 self.pipelines.insert(d.kernel, pipeline);
             }
-            let key = (family, d.binds.clone());
+            let key = (family, bound.clone());
             if !self.bind_groups.contains_key(&key) {
                 let group = if family == Family::Rollout {
-                    let [_, tables, params, states] = self.vec_env.driver_buffers();
-                    let storage: Vec<&wgpu::Buffer> = std::iter::once(params)
-                        .chain(std::iter::once(states))
-                        .chain(d.binds.iter().map(|&b| self.buffer(b)))
-                        .collect();
-                    vec_env::bind(
-                        &self.gpu,
-                        &rollout_layout,
-                        [&self.configs.buffer, tables],
-                        &storage,
-                    )
+                    let buffers: Vec<&wgpu::Buffer> =
+                        d.binds.iter().map(|&b| self.buffer(b)).collect();
+                    self.rollout
+                        .bind(&self.gpu, layout, &self.configs, &buffers)
                 } else {
-                    {
-                        let buffers: Vec<&wgpu::Buffer> =
-                            d.binds.iter().map(|&b| self.buffer(b)).collect();
-                        plan::bind_storage(
-                            &self.gpu,
-                            "wgym learner",
-                            &layouts[&family],
-                            &self.configs,
-                            d.config.len(),
-                            &buffers,
-                        )
-                    }
+                    let buffers: Vec<(u32, &wgpu::Buffer)> =
+                        bound.iter().map(|&(k, b)| (k, self.buffer(b))).collect();
+                    plan::bind_storage_at(
+                        &self.gpu,
+                        "wgym learner",
+                        layout,
+                        &self.configs,
+                        d.config.len(),
+                        &buffers,
+                    )
                 };
                 self.bind_groups.insert(key, group);
             }
@@ -711,50 +402,14 @@ impl Trainer {
         Ok(())
     }
 
-    fn rollout_wg(&self) -> u32 {
-        self.config.envs.next_power_of_two().clamp(8, WG)
-    }
-
-    /// The policy rollout of the next update (in dispatches of at most LOOP_BUDGET loop
-    /// iterations on CPU adapters) and the sums of its episode returns per agent.
-    fn rollout_plan(&self) -> Vec<Dispatch> {
-        let c = &self.config;
-        let (a, e) = (self.agents, c.envs);
-        let spec = self.vec_env.spec();
-        let per_step = self.net.loop_iterations()
-            + self.vec_env.env().wgsl().loop_iterations
-            + 3 * (spec.num_actions + spec.obs_dim)
-            + 4;
-        let per_dispatch = driver::steps_per_dispatch(&self.gpu, per_step).min(c.steps);
-        let mut plan = Vec::new();
-        for offset in (0..c.steps).step_by(per_dispatch as usize) {
-            let step = self.progress.step_count.wrapping_add(offset);
-            let mut rollout_cfg: DriverConfig = self.vec_env.step_config(step);
-            rollout_cfg.num_steps = per_dispatch.min(c.steps - offset);
-            rollout_cfg.envs_per_agent = e;
-            rollout_cfg.rollout_offset = offset;
-            rollout_cfg.rollout_steps = c.steps;
-            plan.push(Dispatch::new(
-                Kernel::PolicyRollout,
-                &[
-                    Buf::EnvStats,
-                    Buf::Weights,
-                    Buf::Traj,
-                    Buf::TrajObs,
-                    Buf::TrajActions,
-                ],
-                [e.div_ceil(self.rollout_wg()), a, 1],
-                &rollout_cfg,
-            ));
+    /// The buffers `d` binds, at their bindings: those its kernel uses (the rollout's
+    /// driver binds all).
+    fn bound(&self, d: &Dispatch) -> Vec<(u32, Buf)> {
+        let all = (1..).zip(d.binds.iter().copied());
+        match self.used.get(&d.kernel) {
+            Some(used) => all.filter(|(k, _)| used.contains(k)).collect(),
+            None => all.collect(),
         }
-        // Returns, episode and success counts of the rollout into the agent statistics, and
-        // the sum of its rewards (TrajStep's fourth float).
-        let returns = ReduceConfig::new(e, 1, e * ENV_STATS, ENV_STATS, STAT_RETURN_SUM, STATS);
-        plan.push(column_sums(Buf::EnvStats, Buf::AgentStats, 3, a, returns));
-        let n = c.samples();
-        let rewards = ReduceConfig::new(n, 3, n * 8, 8, STAT_REWARD_SUM, STATS);
-        plan.push(column_sums(Buf::Traj, Buf::AgentStats, 1, a, rewards));
-        plan
     }
 
     /// Every dispatch of the next update, in order, with its config. With a meta-gradient,
@@ -763,271 +418,83 @@ impl Trainer {
     /// update then starts its own before the epochs.
     fn plan(&self, finish_meta_gradient: bool) -> Vec<Dispatch> {
         let c = &self.config;
-        let a = self.agents;
-        let e = c.envs;
-        let m = self.minibatch();
+        let net = self.net.as_ref();
         let update = self.progress.update;
-        let mut plan = self.rollout_plan();
-        let mut ppo_cfg = PpoConfig {
-            stream_block: self.agent_streams.block,
-            stream_group: self.agent_streams.group,
-            ..PpoConfig::new(c, update, c.updates)
+        let mut plan = Vec::new();
+        self.rollout
+            .plan(&self.gpu, net, self.progress.step_count, &mut plan);
+        let mut ppo_cfg = self.algo.config(c, update);
+        let step = Step {
+            config: c,
+            update,
+            lr_scale: lr_schedule(c, update),
         };
-        let lr_scale = lr_schedule(c, update);
-        let per_env = [e.div_ceil(WG), a, 1];
-        if let Some(mg) = &c.meta_gradient {
-            self.meta_gradient_plan(&mut plan, mg, ppo_cfg, finish_meta_gradient);
-        } else {
-            plan.push(Dispatch::new(Kernel::Gae, &PPO_BINDS, per_env, &ppo_cfg));
+        let parts = Parts {
+            net,
+            algo: &self.algo,
+            optim: &self.optim,
+        };
+        match &self.meta {
+            Some(meta) => meta.before_epochs(parts, step, ppo_cfg, finish_meta_gradient, &mut plan),
+            None => self.algo.gae(&ppo_cfg, &mut plan),
         }
-
+        let m = self.shape.minibatch;
         for epoch in 0..c.epochs {
             ppo_cfg.key = permutation_key(c.seed, update, epoch);
             for minibatch in 0..c.minibatches {
                 ppo_cfg.first = minibatch * m;
-                let samples = [m.div_ceil(WG), 1, a];
-                plan.push(Dispatch::new(Kernel::Gather, &PPO_BINDS, samples, &ppo_cfg));
-                let moments = ReduceConfig::new(m, TERM_ADV, m * TERMS, TERMS, 0, SCRATCH);
-                plan.push(column_sums(Buf::Terms, Buf::Scratch, 2, a, moments));
-                for net in 0..2 {
-                    self.forward(net, &mut plan);
+                self.algo.gather(&ppo_cfg, false, &mut plan);
+                net.forward(&self.shape, Nets::Both, &mut plan);
+                let k = epoch * c.minibatches + minibatch;
+                if let Some(meta) = self.meta.as_ref().filter(|meta| meta.drift_at(k)) {
+                    meta.drift_pass(parts, step, ppo_cfg, &mut plan);
                 }
-                let step = epoch * c.minibatches + minibatch;
-                if step == 1 && c.meta_gradient.as_ref().is_some_and(|mg| mg.drift) {
-                    self.drift_pass(&mut plan, ppo_cfg, lr_scale);
-                }
-                plan.push(Dispatch::new(Kernel::Loss, &PPO_BINDS, samples, &ppo_cfg));
-                let losses = ReduceConfig::new(m, 0, m * TERMS, TERMS, 0, STATS).accumulating();
-                plan.push(column_sums(
-                    Buf::Terms,
-                    Buf::AgentStats,
-                    LOSS_TERMS,
-                    a,
-                    losses,
-                ));
-                for net in 0..2 {
-                    self.backward(net, &mut plan);
-                }
-                self.log_std_sums(&mut plan);
+                self.algo.loss(&ppo_cfg, &mut plan);
+                net.backward(&self.shape, Nets::Both, &mut plan);
+                log_std_gradient(net, &self.shape, &mut plan);
                 let t = (update * c.epochs + epoch) * c.minibatches + minibatch + 1;
-                let p = self.net.params();
-                let adam = self.adam_config(lr_scale, t);
-                let per_param = [p.div_ceil(WG), 1, a];
-                plan.push(Dispatch::new(
-                    Kernel::SumChunks,
-                    &ADAM_BINDS,
-                    per_param,
-                    &adam,
-                ));
-                // The gradient's sum of squares, for the global-norm clipping.
-                let sum_sq = ReduceConfig::new(p, 0, p, 1, SCRATCH_GRAD_SUM_SQ, SCRATCH).squared();
-                plan.push(column_sums(Buf::Grads, Buf::Scratch, 1, a, sum_sq));
-                plan.push(Dispatch::new(Kernel::Adam, &ADAM_BINDS, per_param, &adam));
+                let adam = self.optim.config(c, step.lr_scale, t);
+                self.optim.step(&adam, &mut plan);
             }
         }
         plan
     }
 
-    /// A Gaussian policy's log standard deviations' gradients: sums of the per-sample terms
-    /// in the heads' gradients, into the first chunk (the others stay zero there).
-    fn log_std_sums(&self, plan: &mut Vec<Dispatch>) {
-        if self.net.action_dim == 0 {
-            return;
-        }
-        let (m, heads, p) = (self.minibatch(), self.heads(), self.net.params());
-        let log_std = ReduceConfig::new(
-            m,
-            self.net.outputs() + 1,
-            m * heads,
-            heads,
-            self.net.log_std_offset(),
-            self.chunks() * p,
-        );
-        plan.push(column_sums(
-            Buf::DHeads,
-            Buf::Parts,
-            self.net.action_dim,
-            self.agents,
-            log_std,
-        ));
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
     }
-
-    fn adam_config(&self, lr_scale: f32, t: u32) -> AdamConfig {
-        AdamConfig {
-            stats_stride: STATS,
-            grad_norm_slot: STAT_GRAD_NORM,
-            scratch_stride: SCRATCH,
-            sum_sq_slot: SCRATCH_GRAD_SUM_SQ,
-            objective_stride: self.objective.stride() as u32,
-            ..AdamConfig::new(&self.config, self.net.params(), self.chunks(), lr_scale, t)
-        }
+    pub fn agents(&self) -> u32 {
+        self.agents
     }
-
-    /// Where layer `l` of `net` reads its input and writes its output, and its weights.
-    fn layer_views(&self, net: usize, l: usize) -> LayerViews {
-        let mlp = if net == 0 {
-            &self.net.actor
-        } else {
-            &self.net.critic
-        };
-        let m = self.minibatch();
-        let heads = self.heads();
-        let (n_in, n_out, offset) = mlp.layer(l);
-        let net_offset = if net == 0 {
-            0
-        } else {
-            self.net.critic_offset()
-        };
-        let (input_buf, input) = if l == 0 {
-            (Buf::MbX, View::rows(0, m * n_in, n_in))
-        } else {
-            (Buf::Hidden(net, l - 1), View::rows(0, m * n_in, n_in))
-        };
-        let last = l + 1 == mlp.layers();
-        let (output_buf, output, delta_buf) = if last {
-            let column = if net == 0 { 0 } else { self.net.outputs() };
-            let view = View {
-                off: column,
-                agent: m * heads,
-                row: heads,
-                col: 1,
-            };
-            (Buf::Heads, view, Buf::DHeads)
-        } else {
-            // Ping-pong so a layer's input gradient never overwrites its output gradient.
-            let depth = mlp.layers() - 2 - l;
-            (
-                Buf::Hidden(net, l),
-                View::rows(0, m * n_out, n_out),
-                Buf::Delta(depth % 2),
-            )
-        };
-        LayerViews {
-            n_in,
-            n_out,
-            weights: View {
-                off: net_offset + offset,
-                agent: self.net.params(),
-                row: n_out,
-                col: 1,
-            },
-            input_buf,
-            input,
-            output_buf,
-            output,
-            delta_buf,
-            last,
-        }
+    /// The policy network.
+    pub fn network(&self) -> &dyn PolicyNetwork {
+        self.net.as_ref()
     }
-
-    fn forward(&self, net: usize, plan: &mut Vec<Dispatch>) {
-        let mlp = if net == 0 {
-            &self.net.actor
-        } else {
-            &self.net.critic
-        };
-        let m = self.minibatch();
-        for l in 0..mlp.layers() {
-            let v = self.layer_views(net, l);
-            let epilogue = match (v.last, self.net.activation) {
-                (true, _) => Epilogue::None,
-                (false, Activation::Tanh) => Epilogue::Tanh,
-                (false, Activation::Relu) => Epilogue::Relu,
-            };
-            let cfg = MatmulConfig::rows(
-                m, v.n_out, v.n_in, v.input, v.weights, v.output, true, epilogue, v.output,
-            );
-            plan.push(Dispatch::new(
-                Kernel::Matmul { wg: WG, shape: cfg },
-                &[v.input_buf, Buf::Weights, v.output_buf, v.output_buf],
-                [cfg.groups_x(WG), cfg.groups_y(), self.agents],
-                &NO_CONFIG,
-            ));
-        }
+    /// The policy network as the MLP that every trainer builds today (the twins take it).
+    pub fn net(&self) -> &PolicyNet {
+        self.net
+            .as_any()
+            .downcast_ref()
+            .expect("the trainer builds MLP policies")
     }
-
-    fn backward(&self, net: usize, plan: &mut Vec<Dispatch>) {
-        let mlp = if net == 0 {
-            &self.net.actor
-        } else {
-            &self.net.critic
-        };
-        let m = self.minibatch();
-        let chunks = self.chunks();
-        for l in (0..mlp.layers()).rev() {
-            let v = self.layer_views(net, l);
-            // The gradient of this layer's output (heads for the last layer).
-            let delta = if v.last {
-                v.output
-            } else {
-                View::rows(0, m * v.n_out, v.n_out)
-            };
-            // dW^T[r][j] = sum_k delta[k][r] input[k][j], with the bias as a ones column, or
-            // for layers with far fewer outputs than inputs (the heads) dW[i][j] =
-            // sum_k input[k][i] delta[k][j] with a ones row: the long side goes to the
-            // invocations.
-            let agent_grads = chunks * self.net.params();
-            let (cfg, binds) = if 2 * v.n_out <= v.n_in + 1 {
-                let grads = View::rows(v.weights.off, agent_grads, v.n_out);
-                let cfg = MatmulConfig::outer_transposed(
-                    v.n_in,
-                    v.n_out,
-                    m,
-                    v.input.t(),
-                    delta,
-                    grads,
-                    GRAD_CHUNK,
-                    self.net.params(),
-                );
-                (cfg, [v.input_buf, v.delta_buf, Buf::Parts, Buf::Parts])
-            } else {
-                let grads = View::rows(v.weights.off, agent_grads, v.n_out).t();
-                let cfg = MatmulConfig::outer(
-                    v.n_out,
-                    v.n_in,
-                    m,
-                    delta.t(),
-                    v.input,
-                    grads,
-                    GRAD_CHUNK,
-                    self.net.params(),
-                );
-                (cfg, [v.delta_buf, v.input_buf, Buf::Parts, Buf::Parts])
-            };
-            let wg = cfg.m.div_ceil(cfg.rows).next_power_of_two().clamp(8, WG);
-            plan.push(Dispatch::new(
-                Kernel::Matmul { wg, shape: cfg },
-                &binds,
-                [cfg.groups_x(wg), cfg.groups_y(), self.agents],
-                &NO_CONFIG,
-            ));
-            if l > 0 {
-                // The input gradient: delta W^T times the activation's derivative.
-                let below = self.layer_views(net, l - 1);
-                let epilogue = match self.net.activation {
-                    Activation::Tanh => Epilogue::TimesTanhDerivative,
-                    Activation::Relu => Epilogue::TimesReluDerivative,
-                };
-                let d_input = View::rows(0, m * v.n_in, v.n_in);
-                let cfg = MatmulConfig::rows(
-                    m,
-                    v.n_in,
-                    v.n_out,
-                    delta,
-                    v.weights.t(),
-                    d_input,
-                    false,
-                    epilogue,
-                    v.input,
-                );
-                plan.push(Dispatch::new(
-                    Kernel::Matmul { wg: WG, shape: cfg },
-                    &[v.delta_buf, Buf::Weights, below.delta_buf, v.input_buf],
-                    [cfg.groups_x(WG), cfg.groups_y(), self.agents],
-                    &NO_CONFIG,
-                ));
-            }
-        }
+    pub fn progress(&self) -> Progress {
+        self.progress
+    }
+    /// Move the envs' global step counter (keys of the env and action streams), e.g. back
+    /// to a checkpoint's.
+    pub fn set_step_count(&mut self, step_count: u32) {
+        self.progress.step_count = step_count;
+        self.rollout.vec_env.set_step_count(step_count);
+    }
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+    pub fn env(&self) -> &dyn Env {
+        self.rollout.vec_env.env()
+    }
+    /// Env-steps per update, all agents together.
+    pub fn steps_per_update(&self) -> u64 {
+        self.agents as u64 * self.config.samples() as u64
     }
 
     /// One update: a rollout of `steps` steps in every env, then the epochs of minibatch
@@ -1043,7 +510,9 @@ impl Trainer {
         self.submit("a training update", &plan)?;
         self.progress.update += 1;
         self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
-        self.vec_env.set_step_count(self.progress.step_count);
+        self.rollout
+            .vec_env
+            .set_step_count(self.progress.step_count);
         Ok(())
     }
 
@@ -1053,7 +522,7 @@ impl Trainer {
             .iter()
             .map(|d| plan::Dispatch {
                 pipeline: &self.pipelines[&d.kernel],
-                bind_group: &self.bind_groups[&(d.kernel.family(), d.binds.clone())],
+                bind_group: &self.bind_groups[&(d.kernel.family(), self.bound(d))],
                 groups: d.groups,
                 config: d.config.clone(),
             })
@@ -1068,9 +537,18 @@ impl Trainer {
     /// One rollout of the current policies without learning; its returns, episodes and
     /// reward sum land in the agent statistics (nothing is read back).
     pub fn rollout_only(&mut self) -> Result<()> {
-        self.submit("a rollout", &self.rollout_plan())?;
+        let mut plan = Vec::new();
+        self.rollout.plan(
+            &self.gpu,
+            self.net.as_ref(),
+            self.progress.step_count,
+            &mut plan,
+        );
+        self.submit("a rollout", &plan)?;
         self.progress.step_count = self.progress.step_count.wrapping_add(self.config.steps);
-        self.vec_env.set_step_count(self.progress.step_count);
+        self.rollout
+            .vec_env
+            .set_step_count(self.progress.step_count);
         Ok(())
     }
 
@@ -1095,9 +573,9 @@ impl Trainer {
             self.gpu.queue.submit([encoder.finish()]);
         })?;
         if let Some(t) = tasks {
-            self.vec_env.sample_tasks(t.base, t.key, t.group)?;
+            self.rollout.vec_env.sample_tasks(t.base, t.key, t.group)?;
         }
-        self.vec_env.reset()?;
+        self.rollout.vec_env.reset()?;
         self.config.updates = updates;
         self.progress.update = 0;
         Ok(())
@@ -1217,7 +695,7 @@ impl Trainer {
     /// from these hyperparameters (t = 0).
     pub fn set_objective(&mut self, rows: &[f32]) -> Result<()> {
         self.buffers[&Buf::Objective].write(&self.gpu, rows)?;
-        if self.config.meta_gradient.is_some() {
+        if self.meta.is_some() {
             let stride = self.objective.stride();
             let state: Vec<f32> = rows
                 .chunks(stride)
@@ -1282,130 +760,186 @@ impl Trainer {
 
     /// The envs' params as the kernels see them (one struct, or one per env).
     pub fn env_params(&self) -> Result<Vec<u8>> {
-        self.vec_env.params()
+        self.rollout.vec_env.params()
     }
 
     /// The env states, as bytes.
     pub fn env_states(&self) -> Result<Vec<u8>> {
-        self.vec_env.states()
+        self.rollout.vec_env.states()
     }
 
-    /// Everything a checkpoint holds, as named byte blobs.
-    pub fn snapshot(&self) -> Result<Snapshot> {
-        let read = |b: Buf| -> Result<Vec<u8>> {
-            Ok(bytemuck::cast_slice(&self.buffers[&b].read(&self.gpu)?).to_vec())
+    /// The hyperparameters a meta-gradient tunes, with their means over agents (reads the
+    /// objective rows back; nothing without a meta-gradient).
+    pub fn tuned_hyperparameters(&self) -> Result<Vec<(String, f32)>> {
+        let Some(meta) = &self.meta else {
+            return Ok(Vec::new());
         };
+        let rows = self.objective_rows()?;
+        let stride = self.objective.stride();
+        Ok(meta
+            .mg
+            .learn
+            .iter()
+            .map(|h| {
+                let sum: f32 = rows.chunks(stride).map(|r| r[h.row_slot()]).sum();
+                (h.name().to_string(), sum / self.agents as f32)
+            })
+            .collect())
+    }
+
+    /// Replace the meta-gradient's state, [agent][META_STATE].
+    pub fn set_meta_state(&mut self, state: &[f32]) -> Result<()> {
+        self.meta_buffer(Buf::MetaState)?.write(&self.gpu, state)
+    }
+
+    /// The meta-gradient's state, [agent][META_STATE] (reads it back).
+    pub fn meta_state(&self) -> Result<Vec<f32>> {
+        self.meta_buffer(Buf::MetaState)?.read(&self.gpu)
+    }
+
+    /// grad J and d theta' / d eta_k of the last update, [agent][DIRECTIONS][params]
+    /// (reads them back).
+    pub fn meta_directions(&self) -> Result<Vec<f32>> {
+        self.meta_buffer(Buf::Directions)?.read(&self.gpu)
+    }
+
+    /// Replace the drift's direction and outer Adam moments, [agent][3][drift weights].
+    pub fn set_drift_state(&mut self, state: &[f32]) -> Result<()> {
+        self.meta_buffer(Buf::DriftState)?.write(&self.gpu, state)
+    }
+
+    /// The drift's direction u and outer Adam moments, [agent][3][drift weights] (reads
+    /// them back).
+    pub fn drift_state(&self) -> Result<Vec<f32>> {
+        self.meta_buffer(Buf::DriftState)?.read(&self.gpu)
+    }
+
+    /// The last update's advantage tangents, [agent][env][step][2] (reads them back).
+    pub fn advantage_tangents(&self) -> Result<Vec<f32>> {
+        self.meta_buffer(Buf::Tangents)?.read(&self.gpu)
+    }
+
+    /// The GPU buffers a checkpoint holds, by section name: each part's, and the
+    /// trainer's weights and objective rows (the env states come from the rollout's envs).
+    fn checkpoint_buffers(&self) -> Vec<(&'static str, Buf)> {
+        let mut sections = vec![(WEIGHTS, Buf::Weights), (OBJECTIVE, Buf::Objective)];
+        sections.extend(self.net.checkpoint_buffers());
+        sections.extend(self.rollout.checkpoint_buffers());
+        sections.extend(self.optim.checkpoint_buffers());
+        if let Some(meta) = &self.meta {
+            sections.extend(meta.checkpoint_buffers());
+        }
+        sections
+    }
+
+    /// Everything a checkpoint holds, as named sections.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let mut sections = BTreeMap::new();
+        for (name, buf) in self.checkpoint_buffers() {
+            let bytes = bytemuck::cast_slice(&self.buffers[&buf].read(&self.gpu)?).to_vec();
+            sections.insert(name.to_string(), bytes);
+        }
+        sections.insert(ENV_STATES.to_string(), self.rollout.vec_env.states()?);
         Ok(Snapshot {
             progress: self.progress,
-            weights: read(Buf::Weights)?,
-            adam_m: read(Buf::AdamM)?,
-            adam_v: read(Buf::AdamV)?,
-            env_stats: read(Buf::EnvStats)?,
-            env_states: self.vec_env.states()?,
-            objective: read(Buf::Objective)?,
-            meta_gradient: if self.config.meta_gradient.is_some() {
-                [
-                    read(Buf::MetaState)?,
-                    read(Buf::Directions)?,
-                    read(Buf::DriftState)?,
-                ]
-                .concat()
-            } else {
-                Vec::new()
-            },
+            sections,
         })
     }
 
     /// Continue from a snapshot of a trainer built with the same env, agents and config.
     pub fn restore(&mut self, s: &Snapshot) -> Result<()> {
-        let write = |b: Buf, bytes: &[u8], what: &str| -> Result<()> {
-            let buffer = &self.buffers[&b];
+        let legacy = legacy_meta_gradient(s, |b| self.buffers[&b].len() * 4);
+        let section = |name: &str| {
+            s.section(name)
+                .or_else(|| legacy.iter().find(|l| l.0 == name).map(|l| l.1))
+        };
+        for (name, buf) in self.checkpoint_buffers() {
+            let Some(bytes) = section(name) else {
+                // Checkpoints written before hyperparameters could change in a run have
+                // no objective rows: the trainer's stay.
+                if name == OBJECTIVE {
+                    continue;
+                }
+                return Err(Error::invalid(
+                    "checkpoint",
+                    format!("it has no `{name}` section, which this run's config needs"),
+                ));
+            };
+            let buffer = &self.buffers[&buf];
             if bytes.len() != buffer.len() * 4 {
                 return Err(Error::invalid(
                     "checkpoint",
                     format!(
-                        "{what}: {} bytes, expected {}",
+                        "its `{name}` section has {} bytes, this run's config needs {}",
                         bytes.len(),
                         buffer.len() * 4
                     ),
                 ));
             }
-            buffer.write(&self.gpu, &bytemuck::pod_collect_to_vec::<u8, f32>(bytes))
-        };
-        write(Buf::Weights, &s.weights, "weights")?;
-        write(Buf::AdamM, &s.adam_m, "Adam moments")?;
-        write(Buf::AdamV, &s.adam_v, "Adam moments")?;
-        write(Buf::EnvStats, &s.env_stats, "env statistics")?;
-        if !s.objective.is_empty() {
-            write(Buf::Objective, &s.objective, "objective rows")?;
+            buffer.write(&self.gpu, &bytemuck::pod_collect_to_vec::<u8, f32>(bytes))?;
         }
-        if self.config.meta_gradient.is_some() {
-            let state_bytes = self.buffers[&Buf::MetaState].len() * 4;
-            if s.meta_gradient.len() < state_bytes {
-                return Err(Error::invalid(
-                    "checkpoint",
-                    "it has no meta-gradient state for this run's meta_gradient config",
-                ));
-            }
-            let (state, rest) = s.meta_gradient.split_at(state_bytes);
-            let directions_bytes = self.buffers[&Buf::Directions].len() * 4;
-            if rest.len() < directions_bytes {
-                return Err(Error::invalid(
-                    "checkpoint",
-                    "its meta-gradient directions do not fit this run's config",
-                ));
-            }
-            let (directions, drift) = rest.split_at(directions_bytes);
-            write(Buf::MetaState, state, "meta-gradient state")?;
-            write(Buf::Directions, directions, "meta-gradient directions")?;
-            write(Buf::DriftState, drift, "the drift's meta-gradient state")?;
-        }
-        self.vec_env.write_states(&s.env_states)?;
+        let states = section(ENV_STATES).ok_or_else(|| {
+            Error::invalid("checkpoint", format!("it has no `{ENV_STATES}` section"))
+        })?;
+        self.rollout.vec_env.write_states(states)?;
         self.progress = s.progress;
-        self.vec_env.set_step_count(s.progress.step_count);
+        self.rollout.vec_env.set_step_count(s.progress.step_count);
         Ok(())
     }
 }
 
-/// The state of a run, as bytes (see `learn::checkpoint`).
+const WEIGHTS: &str = "weights";
+const OBJECTIVE: &str = "objective";
+const ENV_STATES: &str = "env_states";
+/// Checkpoints before named sections held the meta-gradient's buffers in one blob.
+const LEGACY_META_GRADIENT: &str = "meta_gradient";
+
+/// The sections of an older checkpoint's single meta-gradient blob (the meta state, the
+/// directions, the drift's state, in that order), cut at the sizes `len` gives; none if
+/// the snapshot has named sections or no such blob.
+fn legacy_meta_gradient(s: &Snapshot, len: impl Fn(Buf) -> usize) -> Vec<(&'static str, &[u8])> {
+    let Some(mut rest) = s.section(LEGACY_META_GRADIENT) else {
+        return Vec::new();
+    };
+    if rest.is_empty() || s.section("meta_state").is_some() {
+        return Vec::new();
+    }
+    let mut sections = Vec::new();
+    for (name, buf) in [
+        ("meta_state", Some(Buf::MetaState)),
+        ("meta_directions", Some(Buf::Directions)),
+        ("drift_state", None),
+    ] {
+        let cut = buf.map_or(rest.len(), &len).min(rest.len());
+        let (section, tail) = rest.split_at(cut);
+        sections.push((name, section));
+        rest = tail;
+    }
+    sections
+}
+
+/// The state of a run as named sections of bytes (see `learn::checkpoint`): each part's
+/// buffers under its names, and the env states.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
     pub progress: Progress,
-    pub weights: Vec<u8>,
-    pub adam_m: Vec<u8>,
-    pub adam_v: Vec<u8>,
-    pub env_stats: Vec<u8>,
-    pub env_states: Vec<u8>,
-    /// The agents' objective rows (empty: keep the trainer's).
-    pub objective: Vec<u8>,
-    /// The meta state, then the directions (empty without a meta-gradient).
-    pub meta_gradient: Vec<u8>,
+    pub sections: BTreeMap<String, Vec<u8>>,
 }
 
-struct LayerViews {
-    n_in: u32,
-    n_out: u32,
-    weights: View,
-    input_buf: Buf,
-    input: View,
-    output_buf: Buf,
-    output: View,
-    delta_buf: Buf,
-    last: bool,
-}
-
-fn column_sums(x: Buf, out: Buf, columns: u32, agents: u32, cfg: ReduceConfig) -> Dispatch {
-    Dispatch::new(Kernel::ColumnSums, &[x, out], [columns, agents, 1], &cfg)
+impl Snapshot {
+    /// A section's bytes, if the snapshot has it.
+    pub fn section(&self, name: &str) -> Option<&[u8]> {
+        self.sections.get(name).map(Vec::as_slice)
+    }
+    /// Every agent's weights, [agent][params] f32 (empty if the snapshot has none).
+    pub fn weights(&self) -> &[u8] {
+        self.section(WEIGHTS).unwrap_or_default()
+    }
 }
 
 /// Key of agent `agent`'s initial weights.
 pub fn init_key(seed: u32, agent: u32) -> Key {
     rng::fold(rng::fold(rng::key(seed), 3), agent)
-}
-
-/// Key of the minibatch permutation of (update, epoch); the kernel folds in the agent.
-pub fn permutation_key(seed: u32, update: u32, epoch: u32) -> Key {
-    rng::fold(rng::fold(rng::fold(rng::key(seed), 4), update), epoch)
 }
 
 /// The factor of every agent's learning rate at update `update`: linear decay to 0 over

@@ -25,7 +25,8 @@ pub const LEARNED: &str = "learned.toml";
 pub const TUNED_CURVE: &str = "hyperparameters.png";
 
 const MAGIC: &[u8; 8] = b"WGYMMETA";
-const VERSION: u32 = 1;
+/// 2: with a checksum (1, without, still loads).
+const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Header {

@@ -29,7 +29,9 @@ use super::config::TrainConfig;
 use super::objective::{Objective, OBJ_ENT_COEF, OBJ_GAE_LAMBDA, OBJ_GAMMA, OBJ_LR};
 use crate::error::{Error, Result};
 use crate::rng::{self, Key};
+use crate::shader::const_prelude;
 
+pub mod plan;
 mod twin;
 pub use twin::*;
 
@@ -250,6 +252,31 @@ pub struct MetaGradConfig {
     pub key: Key,
     pub agents: u32,
     pub drift_params: u32,
+}
+
+/// WGSL constants of the meta-gradient's terms (`shaders/meta_gradient_loss.wgsl`, and
+/// `ppo.wgsl`, which reads `pc.meta_term`).
+pub fn terms_wgsl_consts() -> String {
+    const_prelude(&[
+        ("META_VALIDATION", META_VALIDATION),
+        ("META_GAMMA", META_GAMMA),
+        ("META_LAMBDA", META_LAMBDA),
+        ("META_ENTROPY", META_ENTROPY),
+        ("META_LR", META_LR),
+        ("META_DRIFT", META_DRIFT),
+    ])
+}
+
+/// WGSL constants of the outer kernels (`shaders/meta_gradient.wgsl`).
+pub fn outer_wgsl_consts() -> String {
+    let mut text = const_prelude(&[
+        ("DIRECTIONS", DIRECTIONS as u32),
+        ("META_STATE", META_STATE as u32),
+        ("DRIFT", DRIFT as u32),
+        ("META_SLOT", META_SLOT as u32),
+    ]);
+    text.push_str(&crate::learn::objective::wgsl_slots());
+    text
 }
 
 /// Key of the drift directions u of update `update`; agents fold in their index.
