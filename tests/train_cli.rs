@@ -92,7 +92,7 @@ fn train_writes_log_curve_checkpoint_and_eval_reads_it() {
     assert!(text.contains("env-steps/s including updates"), "{text}");
     let log = std::fs::read_to_string(run.join("log.csv")).unwrap();
     assert_eq!(log.lines().count(), 1 + 4, "{log}");
-    assert!(log.starts_with("update,env_steps,seconds,return_mean"));
+    assert!(log.starts_with("update,env_steps,env_steps_per_agent,seconds,return_mean"));
     // No FourRooms episode ends in 128 steps: axes and legend, no line yet.
     common::assert_plot(&run.join("curve.png"), false);
     let saved = std::fs::read_to_string(run.join("config.toml")).unwrap();
@@ -257,7 +257,7 @@ fn bad_training_input_is_a_clear_error() {
             vec!["train", "--env", "NoSuchEnv-v0", "--out", out],
             "unknown environment",
         ),
-        (vec!["train", "--out", out], "--env ID is required"),
+        (vec!["train", "--out", out], "give --env ID"),
         (
             vec![
                 "train",

@@ -102,15 +102,18 @@ fn checkpoint_policy(path: &std::path::Path, env_id: &str, agent: u32) -> Result
 }
 
 pub fn run(args: RenderArgs) -> Result<()> {
-    let env_id = match (&args.env, &args.checkpoint) {
-        (Some(id), _) => id.clone(),
+    wgym::files::check_output_file("--out", &args.out)?;
+    // The env and where it came from (for an error that names the right option).
+    let (env_id, source) = match (&args.env, &args.checkpoint) {
+        (Some(id), _) => (id.clone(), "--env".to_string()),
         (None, Some(run)) => {
             let path = if run.is_dir() {
                 run.join(CHECKPOINT)
             } else {
                 run.clone()
             };
-            Checkpoint::load(&path)?.env
+            let env = Checkpoint::load(&path)?.env;
+            (env, format!("--checkpoint {}", run.display()))
         }
         (None, None) => {
             return Err(Error::invalid(
@@ -127,11 +130,14 @@ pub fn run(args: RenderArgs) -> Result<()> {
                 .find(|t| t.name() == name)
         })
         .ok_or_else(|| {
+            let what = if source == "--env" {
+                env_id.clone()
+            } else {
+                format!("the run was trained on {env_id}")
+            };
             Error::invalid(
-                "--env",
-                format!(
-                    "{env_id}: render draws the single-task Manipulation-* envs (see `wgym envs`)"
-                ),
+                source.clone(),
+                format!("{what}: render draws the single-task Manipulation-* envs (see `wgym envs`)"),
             )
         })?;
     let env = wgym::make(&env_id)?;
@@ -182,17 +188,25 @@ pub fn run(args: RenderArgs) -> Result<()> {
         };
         picture::draw(area, task, &states[k], &info)
     };
-    wgym::render::write(
-        &args.out,
-        frames.len(),
-        (640, 340),
-        args.every,
-        args.frames,
-        40,
-        &draw,
-    )?;
+    let first_success = frames.iter().position(|f| f.success);
+    let layout = wgym::render::Layout {
+        size: (640, 340),
+        every: args.every,
+        delay_ms: 40,
+        strip: args.frames,
+        first_success,
+    };
+    let mut progress: Option<super::Progress> = None;
+    wgym::render::write(&args.out, frames.len(), &layout, &draw, &mut |_, total| {
+        progress
+            .get_or_insert_with(|| super::Progress::new(total as u64, 0, "frames drawn"))
+            .inc(1)
+    })?;
+    if let Some(p) = progress {
+        p.finish();
+    }
     let successes = frames.iter().filter(|f| f.success).count();
-    let first = frames.iter().find(|f| f.success).map(|f| f.step);
+    let first = first_success.map(|k| frames[k].step);
     println!(
         "{env_id}: {} steps, return {:.1}, {successes} successful steps (first at {}); wrote {}",
         frames.len() - 1,

@@ -61,13 +61,17 @@ const LOSS_GAUSSIAN_WGSL: (&str, &str) = (
 
 /// Floats of statistics per agent: the loss terms (summed over minibatches), the gradient
 /// norm (summed), the returns of finished episodes (summed), their count, how many of them
-/// had a successful step, and the sum of the rollout's rewards.
-pub const STATS: u32 = 10;
+/// had a successful step, the sum of the rollout's rewards, and the finished episodes'
+/// lengths (summed).
+pub const STATS: u32 = 11;
 /// Where the sum of the last rollout's rewards is in an agent's statistics.
 pub const STAT_REWARD_SUM: u32 = 9;
 const STAT_GRAD_NORM: u32 = 5;
 /// The returns' sum, then the episode count and the successful episodes (EnvStats order).
 const STAT_RETURN_SUM: u32 = 6;
+const STAT_LENGTH_SUM: u32 = 10;
+/// Where `EnvStats::length_sum` is among an env's floats.
+const ENV_LENGTH_SUM: u32 = 7;
 
 /// Samples per chunk of a weight gradient: enough parallel sums for a GPU when one agent
 /// trains on many envs, few enough chunks that summing them is cheap (256 measured 12%
@@ -97,6 +101,8 @@ pub struct AgentStats {
     pub success_rate: f32,
     /// Mean reward per env-step of the update's rollout.
     pub reward_per_step: f32,
+    /// Mean length of the episodes finished in the update's rollout (NaN if none).
+    pub mean_length: f32,
 }
 
 /// A policy's episodes without learning ([`Trainer::evaluate`]).
@@ -347,6 +353,8 @@ impl Trainer {
                 needed: agents as u64,
                 limit: "max_compute_workgroups_per_dimension",
                 allowed: max_groups as u64,
+                unit: "workgroups",
+                remedy: "use fewer --agents",
                 adapter: gpu.adapter_name().to_string(),
             });
         }
@@ -358,6 +366,8 @@ impl Trainer {
                 needed: PPO_BINDS.len() as u64,
                 limit: "max_storage_buffers_per_shader_stage",
                 allowed: storage as u64,
+                unit: "storage buffers",
+                remedy: "use an adapter with the limit (lavapipe and desktop GPUs have it)",
                 adapter: gpu.adapter_name().to_string(),
             });
         }
@@ -754,6 +764,8 @@ impl Trainer {
         let n = c.samples();
         let rewards = ReduceConfig::new(n, 3, n * 8, 8, STAT_REWARD_SUM, STATS);
         plan.push(column_sums(Buf::Traj, Buf::AgentStats, 1, a, rewards));
+        let lengths = ReduceConfig::new(e, ENV_LENGTH_SUM, e * ENV_STATS, ENV_STATS, STAT_LENGTH_SUM, STATS);
+        plan.push(column_sums(Buf::EnvStats, Buf::AgentStats, 1, a, lengths));
         plan
     }
 
@@ -1189,6 +1201,7 @@ impl Trainer {
                 mean_return: s[STAT_RETURN_SUM as usize] / episodes,
                 episodes,
                 success_rate: successes / episodes,
+                mean_length: s[STAT_LENGTH_SUM as usize] / episodes,
                 reward_per_step: s[STAT_REWARD_SUM as usize] / c.samples() as f32,
             });
         }
