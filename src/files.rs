@@ -29,7 +29,11 @@ pub fn check_output_file(option: &str, path: &Path) -> Result<()> {
     if let Some(dir) = parent.filter(|d| !d.is_dir()) {
         return Err(Error::invalid(
             option,
-            format!("{}: the directory {} does not exist", path.display(), dir.display()),
+            format!(
+                "{}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            ),
         ));
     }
     Ok(())
@@ -84,10 +88,7 @@ const CONTAINERS: [(&[u8; 8], &str); 3] = [
         b"WGYMCKPT",
         "a `wgym train` checkpoint (read by eval, render and train --resume)",
     ),
-    (
-        b"WGYMESRN",
-        "a `wgym es` checkpoint (read by es --resume)",
-    ),
+    (b"WGYMESRN", "a `wgym es` checkpoint (read by es --resume)"),
     (
         b"WGYMMETA",
         "a `wgym meta-train` checkpoint (read by meta-eval and meta-train --resume)",

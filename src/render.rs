@@ -92,9 +92,8 @@ pub fn strip_frames(count: usize, n: usize, first_success: Option<usize>) -> Vec
     if n == 1 {
         return vec![last];
     }
-    let spread = |end: usize, n: usize| -> Vec<usize> {
-        (0..n).map(|i| i * end / (n - 1).max(1)).collect()
-    };
+    let spread =
+        |end: usize, n: usize| -> Vec<usize> { (0..n).map(|i| i * end / (n - 1).max(1)).collect() };
     match first_success {
         Some(s) if n >= 3 && s + 1 < last => {
             let mut ks = spread(s, n - 1);

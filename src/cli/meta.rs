@@ -59,7 +59,10 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
             ("--method", args.method.is_some()),
         ])?;
         gpu = Gpu::new()?;
-        (MetaRun::resume(&gpu, &out, args.generations)?, out)
+        let run = super::with_spinner("loading the checkpoint and compiling shaders", || {
+            MetaRun::resume(&gpu, &out, args.generations)
+        })?;
+        (run, out)
     } else {
         let method = args.method.as_deref().map(|m| match m {
             "meta-grad" => Method::MetaGrad,
@@ -93,7 +96,11 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
             return Ok(());
         };
         gpu = Gpu::new()?;
-        (MetaRun::start(&gpu, config, &out)?, out)
+        let run = super::with_spinner(
+            "building the meta-trainer and compiling its shaders",
+            || MetaRun::start(&gpu, config, &out),
+        )?;
+        (run, out)
     };
     drive(
         process_start,
@@ -164,6 +171,7 @@ fn drive(
     let first = run.meta.generation();
     let stop = stop_after.unwrap_or(c.generations).min(c.generations);
     let mut bar = super::Progress::new(c.generations as u64, first as u64, "generations");
+    let interrupt = super::Interrupt::install("generation")?;
     let started = Instant::now();
     let steps_before = run.meta.env_steps();
     let mut first_done = None;
@@ -191,6 +199,18 @@ fn drive(
             ));
         }
         bar.inc(1);
+        if interrupt.requested() && !last {
+            run.save()?;
+            bar.abandon();
+            interrupt.exit(
+                &format!(
+                    "at generation {} of {} (checkpoint written)",
+                    run.meta.generation(),
+                    c.generations
+                ),
+                &format!("wgym meta-train --resume --out {}", out.display()),
+            );
+        }
     }
     bar.finish();
     let seconds = started.elapsed().as_secs_f64();

@@ -137,7 +137,9 @@ pub fn run(args: RenderArgs) -> Result<()> {
             };
             Error::invalid(
                 source.clone(),
-                format!("{what}: render draws the single-task Manipulation-* envs (see `wgym envs`)"),
+                format!(
+                    "{what}: render draws the single-task Manipulation-* envs (see `wgym envs`)"
+                ),
             )
         })?;
     let env = wgym::make(&env_id)?;

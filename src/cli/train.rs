@@ -104,9 +104,9 @@ pub fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
     }
     config.check()?;
     let default = std::path::Path::new("runs").join(&env_id);
-    let Some(out) =
-        args.files
-            .fresh_dir(&config.run_toml(&env_id, agents), default, CHECKPOINT)?
+    let Some(out) = args
+        .files
+        .fresh_dir(&config.run_toml(&env_id, agents), default, CHECKPOINT)?
     else {
         return Ok(());
     };

@@ -339,7 +339,7 @@ impl EsRun {
                 ),
             ],
             log_x: false,
-        integer_x: true,
+            integer_x: true,
         }
         .write(&self.out.join(CURVE))
     }

@@ -204,7 +204,10 @@ impl TrainConfig {
         for key in SWEEPABLE {
             if let Some(toml::Value::Array(values)) = given.get(key) {
                 let first = values.first().cloned().ok_or_else(|| {
-                    Error::invalid(format!("config `{key}`"), "a sweep needs at least one value")
+                    Error::invalid(
+                        format!("config `{key}`"),
+                        "a sweep needs at least one value",
+                    )
                 })?;
                 sweep.insert(key.to_string(), toml::Value::Array(values.clone()));
                 given.insert(key.to_string(), first);
@@ -359,26 +362,34 @@ impl TrainConfig {
     }
 
     fn check_sweep(&self) -> Result<()> {
-        let n = self.settings();
-        for (key, values) in &self.sweep {
-            let bad = |why: String| Err(Error::invalid(format!("config `{key}`"), why));
+        for key in self.sweep.keys() {
             if !SWEEPABLE.contains(&key.as_str()) {
-                return bad(format!(
-                    "cannot be swept: each agent holds only {} in its own row",
-                    SWEEPABLE.join(", ")
+                return Err(Error::invalid(
+                    format!("config `{key}`"),
+                    format!(
+                        "cannot be swept: each agent holds only {} in its own row",
+                        SWEEPABLE.join(", ")
+                    ),
                 ));
             }
-            if values.len() != n {
-                return bad(format!(
-                    "a sweep's lists need one length; this has {} values, another {n}",
-                    values.len()
+        }
+        let mut lists = self.sweep.iter();
+        if let Some((first, values)) = lists.next() {
+            if let Some((other, o)) = lists.find(|(_, o)| o.len() != values.len()) {
+                return Err(Error::invalid(
+                    "config sweep",
+                    format!(
+                        "`{first}` has {} values and `{other}` {}; a sweep's lists need one length",
+                        values.len(),
+                        o.len()
+                    ),
                 ));
             }
         }
         if self.sweep.is_empty() {
             return Ok(());
         }
-        for k in 0..n {
+        for k in 0..self.settings() {
             let mut c = self.setting(k);
             c.sweep.clear();
             c.check()?;
@@ -391,13 +402,13 @@ impl TrainConfig {
 /// 0.9, not 0.8999999761581421.
 pub(crate) fn shortest_floats(value: toml::Value) -> toml::Value {
     match value {
-        toml::Value::Float(f) => {
-            toml::Value::Float((f as f32).to_string().parse().unwrap_or(f))
-        }
+        toml::Value::Float(f) => toml::Value::Float((f as f32).to_string().parse().unwrap_or(f)),
         toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(shortest_floats).collect()),
-        toml::Value::Table(t) => {
-            toml::Value::Table(t.into_iter().map(|(k, v)| (k, shortest_floats(v))).collect())
-        }
+        toml::Value::Table(t) => toml::Value::Table(
+            t.into_iter()
+                .map(|(k, v)| (k, shortest_floats(v)))
+                .collect(),
+        ),
         other => other,
     }
 }

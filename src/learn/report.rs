@@ -82,7 +82,8 @@ impl LogRow {
                         .filter(finished)
                         .map(|s| s.mean_return)
                         .collect();
-                    (!returns.is_empty()).then(|| returns.iter().sum::<f32>() / returns.len() as f32)
+                    (!returns.is_empty())
+                        .then(|| returns.iter().sum::<f32>() / returns.len() as f32)
                 })
                 .collect()
         } else {
@@ -358,7 +359,11 @@ pub fn write_curve(
             .flat_map(|(k, label)| {
                 let color = PALETTE[k % PALETTE.len()];
                 line(label, color, &move |r: &LogRow| {
-                    r.setting_returns.get(k).copied().flatten().unwrap_or(f32::NAN)
+                    r.setting_returns
+                        .get(k)
+                        .copied()
+                        .flatten()
+                        .unwrap_or(f32::NAN)
                 })
             })
             .collect()
@@ -376,7 +381,10 @@ pub fn write_curve(
             title: title.to_string(),
             ..panel("episode return", returns)
         },
-        panel("episode length", line("mean over episodes", red, &|r| r.mean_length())),
+        panel(
+            "episode length",
+            line("mean over episodes", red, &|r| r.mean_length()),
+        ),
     ];
     if reports_success {
         figures.push(panel(

@@ -764,7 +764,14 @@ impl Trainer {
         let n = c.samples();
         let rewards = ReduceConfig::new(n, 3, n * 8, 8, STAT_REWARD_SUM, STATS);
         plan.push(column_sums(Buf::Traj, Buf::AgentStats, 1, a, rewards));
-        let lengths = ReduceConfig::new(e, ENV_LENGTH_SUM, e * ENV_STATS, ENV_STATS, STAT_LENGTH_SUM, STATS);
+        let lengths = ReduceConfig::new(
+            e,
+            ENV_LENGTH_SUM,
+            e * ENV_STATS,
+            ENV_STATS,
+            STAT_LENGTH_SUM,
+            STATS,
+        );
         plan.push(column_sums(Buf::EnvStats, Buf::AgentStats, 1, a, lengths));
         plan
     }

@@ -317,7 +317,10 @@ fn write_curve(path: &Path, env_id: &str, c: &MetaConfig, rows: &[GenerationLog]
                 learned_object(c.learn)
             )
         } else {
-            format!("{env_id}: meta-gradients learning {}", learned_object(c.learn))
+            format!(
+                "{env_id}: meta-gradients learning {}",
+                learned_object(c.learn)
+            )
         },
         x_label: "generation".into(),
         y_label: y_label.into(),

@@ -191,7 +191,11 @@ impl Figure {
             if !s.line {
                 // Markers alone: hollow circles (points a line would overstate).
                 chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, 5, color.stroke_width(2))))
+                    .draw_series(
+                        points
+                            .iter()
+                            .map(|&p| Circle::new(p, 5, color.stroke_width(2))),
+                    )
                     .map_err(e)?
                     .label(s.label.as_str())
                     .legend(move |(x, y)| Circle::new((x + 8, y), 5, color.stroke_width(2)));
@@ -255,7 +259,10 @@ pub fn write_stacked(path: &Path, figures: &[Figure]) -> Result<()> {
     }
 }
 
-fn draw_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, figures: &[Figure]) -> Result<(), String>
+fn draw_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    figures: &[Figure],
+) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
@@ -325,7 +332,12 @@ impl Axis {
         let first = (lo / step).ceil() as i64;
         let last = (hi / step).floor() as i64;
         let ticks = (first..=last).map(|k| k as f64 * step).collect();
-        Axis { lo, hi, ticks, step }
+        Axis {
+            lo,
+            hi,
+            ticks,
+            step,
+        }
     }
 
     /// A log axis over positive `values`: a tick at each distinct value when there are
@@ -350,7 +362,12 @@ impl Axis {
         };
         // Labels of a log axis need the digits of its smallest tick.
         let step = ticks.first().copied().unwrap_or(1.0);
-        Axis { lo, hi, ticks, step }
+        Axis {
+            lo,
+            hi,
+            ticks,
+            step,
+        }
     }
 
     /// A tick's label: as many decimals as the step needs, no `-0`, large values compact.
@@ -360,7 +377,11 @@ impl Axis {
             return compact(v);
         }
         let decimals = (-self.step.abs().log10().floor()).clamp(0.0, 6.0) as usize;
-        let decimals = if self.step.fract() == 0.0 { 0 } else { decimals.max(1) };
+        let decimals = if self.step.fract() == 0.0 {
+            0
+        } else {
+            decimals.max(1)
+        };
         format!("{v:.decimals$}")
     }
 }
@@ -433,7 +454,11 @@ mod tests {
     #[test]
     fn integer_axes_have_whole_ticks_and_no_negative_zero() {
         let axis = Axis::linear(-0.3, 3.2, true);
-        assert!(axis.ticks.iter().all(|t| t.fract() == 0.0), "{:?}", axis.ticks);
+        assert!(
+            axis.ticks.iter().all(|t| t.fract() == 0.0),
+            "{:?}",
+            axis.ticks
+        );
         let l = labels(&axis);
         assert_eq!(l, ["0", "1", "2", "3"]);
         let axis = Axis::linear(-1.0, 1.0, false);
