@@ -75,6 +75,18 @@ impl Progress {
         }
     }
 
+    /// Say what the wait is for before the first step (on a terminal in the bar, which
+    /// keeps its clock running; otherwise as a line).
+    pub fn note(&mut self, message: &str) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(message.to_string());
+                bar.enable_steady_tick(Duration::from_millis(250));
+            }
+            None => eprintln!("{message}"),
+        }
+    }
+
     /// Shown with the next step.
     pub fn set_message(&mut self, message: String) {
         if let Some(bar) = &self.bar {

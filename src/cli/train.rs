@@ -153,6 +153,7 @@ fn drive(
     );
     let first = run.trainer.progress().update;
     let mut progress = super::Progress::new(c.updates as u64, first as u64, "updates");
+    progress.note("the first update compiles the learner's pipelines (slow on a CPU adapter)...");
     let started = Instant::now();
     let mut first_update_done = None;
     let stop = stop_after.unwrap_or(c.updates).min(c.updates);

@@ -147,11 +147,12 @@ pub struct EsRun {
 impl EsRun {
     pub fn start(gpu: &Gpu, config: EsRunConfig, out: &Path) -> Result<EsRun> {
         config.check()?;
+        // The directory only once the search is built: a run that cannot start leaves none.
+        let (es, evaluator) = build(gpu, &config)?;
         std::fs::create_dir_all(out).map_err(|source| Error::Io {
             path: out.display().to_string(),
             source,
         })?;
-        let (es, evaluator) = build(gpu, &config)?;
         write_atomically(&out.join(CONFIG), config.to_toml().as_bytes())?;
         Ok(EsRun {
             es,

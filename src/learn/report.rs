@@ -180,10 +180,13 @@ impl LogRow {
             (false, true) => ", too few to trust",
             _ => "",
         };
+        let episodes = match self.episodes {
+            1.0 => "1 episode".to_string(),
+            n => format!("{n} episodes"),
+        };
         format!(
-            "return {mean:.3}{range}  length {:.1}{success}  ({} episodes{sparse})",
-            self.mean_length(),
-            self.episodes
+            "return {mean:.3}{range}  length {:.1}{success}  ({episodes}{sparse})",
+            self.mean_length()
         )
     }
 }
@@ -333,9 +336,30 @@ pub fn write_curve(
         series
     };
     let [blue, red, green, _] = PALETTE;
-    let returns = if setting_labels.is_empty() {
+    let several = rows.iter().any(|r| r.agent_returns.len() > 1);
+    let returns = if !setting_labels.is_empty() {
+        setting_labels
+            .iter()
+            .enumerate()
+            .flat_map(|(k, label)| {
+                let color = PALETTE[k % PALETTE.len()];
+                line(label, color, &move |r: &LogRow| {
+                    r.setting_returns
+                        .get(k)
+                        .copied()
+                        .flatten()
+                        .unwrap_or(f32::NAN)
+                })
+            })
+            .collect()
+    } else if !several {
+        // One agent: no spread across agents to draw.
+        line("return", blue, &|r| r.return_spread().0)
+    } else {
+        // Bands around the well-sampled points only, as the line.
         let spread: Vec<(f64, (f32, f32, f32, f32))> = rows
             .iter()
+            .filter(|r| !r.sparse())
             .map(|r| (x(r), r.return_spread()))
             .filter(|(_, s)| s.0.is_finite())
             .collect();
@@ -352,21 +376,6 @@ pub fn write_curve(
         series.push(dense.with_band("mean ± std over agents", band(|s| s.0 - s.1, |s| s.0 + s.1)));
         series.extend(mean);
         series
-    } else {
-        setting_labels
-            .iter()
-            .enumerate()
-            .flat_map(|(k, label)| {
-                let color = PALETTE[k % PALETTE.len()];
-                line(label, color, &move |r: &LogRow| {
-                    r.setting_returns
-                        .get(k)
-                        .copied()
-                        .flatten()
-                        .unwrap_or(f32::NAN)
-                })
-            })
-            .collect()
     };
     let panel = |y_label: &str, series| Figure {
         title: String::new(),

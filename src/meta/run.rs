@@ -105,11 +105,12 @@ impl MetaRun {
     pub fn start(gpu: &Gpu, config: MetaConfig, out: &Path) -> Result<MetaRun> {
         let env_id = config.env.clone();
         let env = crate::make(&env_id)?;
+        // The directory only once the trainer is built: a run that cannot start leaves none.
+        let meta = MetaTrainer::new(gpu, env, config)?;
         std::fs::create_dir_all(out).map_err(|source| Error::Io {
             path: out.display().to_string(),
             source,
         })?;
-        let meta = MetaTrainer::new(gpu, env, config)?;
         write_atomically(&out.join(CONFIG), meta.config().to_toml().as_bytes())?;
         Ok(MetaRun {
             meta,
