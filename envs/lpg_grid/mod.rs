@@ -666,6 +666,16 @@ impl EnvKernel for LpgGrid {
         obs[obs.len() - 1] = s.time as f32 * 0.001;
     }
 }
+
+/// "1 object", "4 objects".
+fn count(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -691,14 +701,5 @@ mod tests {
             assert_eq!(draw_cell(key, 3, &free), expected, "trial {trial}");
             assert!((n * n..MASK_WORDS as u32 * 32).all(|c| !is_marked(&free, c)));
         }
-    }
-}
-
-/// "1 object", "4 objects".
-fn count(n: u32, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }

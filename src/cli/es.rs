@@ -46,7 +46,13 @@ pub fn run(args: EsArgs) -> Result<()> {
             ("--population", args.population.is_some()),
         ])?;
         gpu = Gpu::new()?;
-        (EsRun::resume(&gpu, &out, args.generations)?, out)
+        let run = EsRun::resume(&gpu, &out, args.generations)?;
+        if run.done() {
+            let done = run.es.generation();
+            super::say_finished("es", &out, done, "generations", "--generations");
+            return Ok(());
+        }
+        (run, out)
     } else {
         let mut c = args
             .files

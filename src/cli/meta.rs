@@ -62,6 +62,11 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
         let run = super::with_spinner("loading the checkpoint and compiling shaders", || {
             MetaRun::resume(&gpu, &out, args.generations)
         })?;
+        if run.done() {
+            let done = run.meta.generation();
+            super::say_finished("meta-train", &out, done, "generations", "--generations");
+            return Ok(());
+        }
         (run, out)
     } else {
         let method = args.method.as_deref().map(|m| match m {

@@ -180,6 +180,16 @@ impl Interrupt {
     }
 }
 
+/// Resuming a run that is already done: say so, and how to extend it (`option`, e.g.
+/// "--updates", sets the new length).
+pub fn say_finished(command: &str, out: &std::path::Path, done: u32, unit: &str, option: &str) {
+    println!(
+        "the run in {dir} is finished: {done} of {done} {unit}; extend it with \
+         `wgym {command} --resume --out {dir} {option} N` (N > {done})",
+        dir = out.display()
+    );
+}
+
 /// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: i32 = 130;
 

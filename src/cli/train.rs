@@ -60,12 +60,7 @@ pub fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
         })?;
         if run.done() {
             let done = run.trainer.progress().update;
-            println!(
-                "the run in {} is finished: {done} of {done} updates; extend it with \
-                 `wgym train --resume --out {} --updates N` (N > {done})",
-                out.display(),
-                out.display()
-            );
+            super::say_finished("train", &out, done, "updates", "--updates");
             return Ok(());
         }
         return drive(process_start, run, &out, &gpu, args.stop_after);

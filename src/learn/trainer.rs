@@ -367,7 +367,7 @@ impl Trainer {
                 limit: "max_storage_buffers_per_shader_stage",
                 allowed: storage as u64,
                 unit: "storage buffers",
-                remedy: "use an adapter with the limit (lavapipe and desktop GPUs have it)",
+                remedy: "request the adapter's own limits for the device (as Gpu::new does)",
                 adapter: gpu.adapter_name().to_string(),
             });
         }
