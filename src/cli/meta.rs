@@ -281,7 +281,7 @@ fn compare(gpu: &Gpu, out: &Path, c: &MetaConfig, theta: &[f32], s: &EvalSetting
     print!("{}", eval::table(&results));
     eval::write_csv(&out.join("eval.csv"), &results)?;
     let title = format!(
-        "{}: learned {} vs PPO on held-out tasks",
+        "{}: learned {} vs PPO, held-out tasks",
         c.env,
         wgym::meta::run::learned_object(c.learn)
     );

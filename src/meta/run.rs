@@ -276,9 +276,9 @@ fn write_csv(path: &Path, rows: &[GenerationLog], members_per_task: u32) -> Resu
 /// What meta-training learns, in words for titles and messages.
 pub fn learned_object(learn: Learn) -> &'static str {
     match learn {
-        Learn::Drift => "an objective (LPO's drift)",
+        Learn::Drift => "LPO drift",
         Learn::Hyperparameters => "hyperparameters",
-        Learn::Both => "hyperparameters and an objective (LPO's drift)",
+        Learn::Both => "hyperparameters + LPO drift",
     }
 }
 

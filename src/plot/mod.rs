@@ -123,7 +123,7 @@ impl Figure {
         let y_axis = Axis::linear(y0 - pad, y1 + pad, false);
         let mut builder = ChartBuilder::on(root);
         builder
-            .caption(&self.title, ("sans-serif", 22))
+            .caption(&self.title, ("sans-serif", 20))
             .margin(18)
             .x_label_area_size(48)
             .y_label_area_size(72);
