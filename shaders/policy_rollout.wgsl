@@ -40,6 +40,7 @@ fn policy_rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
         stats.return_sum = 0.0;
         stats.episodes = 0.0;
         stats.successes = 0.0;
+        stats.length_sum = 0.0;
     }
     for (var t = 0u; t < cfg.num_steps; t++) {
         let t_key = rng_fold(env_key, cfg.step + t);
@@ -55,6 +56,7 @@ fn policy_rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
         let value = critic_forward(w0);
         var out = env_step(rng_fold(t_key, KEY_STEP), s, sampled.action, p);
         stats.episode_return += out.reward;
+        stats.episode_length += 1.0;
         stats.episode_success = max(stats.episode_success, select(0.0, 1.0, out.success));
         // The critic on the final observation, only where truncated: a loop rather than an
         // `if`, because a loop whose lanes all skip it is skipped on SIMD CPUs too.
@@ -73,7 +75,9 @@ fn policy_rollout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
             stats.return_sum += stats.episode_return;
             stats.episodes += 1.0;
             stats.successes += stats.episode_success;
+            stats.length_sum += stats.episode_length;
             stats.episode_return = 0.0;
+            stats.episode_length = 0.0;
             stats.episode_success = 0.0;
             out.state = env_reset(rng_fold(t_key, KEY_RESET), p);
         }

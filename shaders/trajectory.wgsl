@@ -21,5 +21,7 @@ struct EnvStats {
     successes: f32,      // of those, the episodes with a successful step (FLAG_SUCCESS)
     last_value: f32,     // value of the observation after the last step
     episode_success: f32, // 1 once the running episode has had a successful step
+    episode_length: f32, // steps of the running episode
+    length_sum: f32,     // of the episodes finished in the last rollout
 }
 

@@ -180,11 +180,9 @@ pub fn cpu_twin_rate(env: &Arc<dyn Env>, min_time: Duration) -> Result<f64> {
 /// "4.2 k env-steps/s": a rate with its unit.
 pub fn format_per_second(rate: f64, unit: &str) -> String {
     let text = format_rate(rate);
-    let (number, prefix) = text
-        .trim_end_matches("/s")
-        .trim_end()
-        .rsplit_once(' ')
-        .unwrap_or((&text, ""));
+    let bare = text.trim_end_matches("/s").trim_end();
+    // "1.5 k" splits into number and prefix; "98" has no prefix.
+    let (number, prefix) = bare.rsplit_once(' ').unwrap_or((bare, ""));
     format!(
         "{number} {prefix}{}{unit}/s",
         if prefix.is_empty() { "" } else { " " }

@@ -130,6 +130,8 @@ pub fn check_size(gpu: &Gpu, what: &str, bytes: u64) -> Result<()> {
                 needed: bytes,
                 limit,
                 allowed,
+                unit: "bytes",
+                remedy: "use fewer agents, envs or steps per rollout (or a smaller population)",
                 adapter: gpu.adapter_name().to_string(),
             });
         }

@@ -269,6 +269,8 @@ pub fn dispatch_size(gpu: &Gpu, batch: u32, workgroup_size: u32) -> Result<(u32,
             needed: groups as u64,
             limit: "max_compute_workgroups_per_dimension squared (workgroups)",
             allowed: max as u64 * max as u64,
+            unit: "workgroups",
+            remedy: "use a smaller batch of envs",
             adapter: gpu.adapter_name().to_string(),
         });
     }

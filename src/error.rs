@@ -26,14 +26,19 @@ pub enum Error {
     Invalid { what: String, why: String },
 
     #[error(
-        "{what} needs {needed} but the device limit {limit} is {allowed} \
-         (adapter {adapter}); use a smaller batch"
+        "{what} needs {} but the device limit {limit} is {} (adapter {adapter}); {remedy}",
+        quantity(*.needed, unit),
+        quantity(*.allowed, unit)
     )]
     OverLimit {
         what: String,
         needed: u64,
         limit: &'static str,
         allowed: u64,
+        /// What `needed` and `allowed` count, e.g. "bytes" or "workgroups".
+        unit: &'static str,
+        /// What to change, e.g. "use fewer --agents or envs per agent".
+        remedy: &'static str,
         adapter: String,
     },
 
@@ -59,6 +64,19 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `n` of `unit`, bytes also in binary units: "3221225472 bytes (3.0 GiB)".
+fn quantity(n: u64, unit: &str) -> String {
+    if unit != "bytes" || n < 1024 {
+        return format!("{n} {unit}");
+    }
+    let (scaled, prefix) = [("GiB", 30), ("MiB", 20), ("KiB", 10)]
+        .iter()
+        .find(|(_, shift)| n >= 1u64 << shift)
+        .map(|(p, shift)| (n as f64 / (1u64 << shift) as f64, *p))
+        .expect("n >= 1024");
+    format!("{n} bytes ({scaled:.1} {prefix})")
+}
 
 impl Error {
     pub fn invalid(what: impl Into<String>, why: impl Into<String>) -> Self {

@@ -16,6 +16,29 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// An output file the command will write at its end: an error now, naming `option`, if
+/// `path` is a directory or its directory does not exist.
+pub fn check_output_file(option: &str, path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::invalid(
+            option,
+            format!("{} is a directory; give a file name", path.display()),
+        ));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent.filter(|d| !d.is_dir()) {
+        return Err(Error::invalid(
+            option,
+            format!(
+                "{}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A resumed run's new length: `given` (`option` on the command line) if any, which may
 /// extend the run but not cut what is `done`; else `planned`.
 pub fn resumed_length(option: &str, given: Option<u32>, done: u32, planned: u32) -> Result<u32> {
@@ -60,6 +83,20 @@ pub fn write_container(
     write_atomically(path, &bytes)
 }
 
+/// The magic bytes of wgym's container files and what reads each, so that a file handed to
+/// the wrong command is named (the owners: learn/checkpoint.rs, es/run.rs, meta/run.rs).
+const CONTAINERS: [(&[u8; 8], &str); 3] = [
+    (
+        b"WGYMCKPT",
+        "a `wgym train` checkpoint (read by eval, render and train --resume)",
+    ),
+    (b"WGYMESRN", "a `wgym es` checkpoint (read by es --resume)"),
+    (
+        b"WGYMMETA",
+        "a `wgym meta-train` checkpoint (read by meta-eval and meta-train --resume)",
+    ),
+];
+
 /// FNV-1a (64-bit) of `bytes`. Each step is a bijection of the running state, so any one
 /// changed byte changes the result; other damage goes unnoticed with odds of 2^-64.
 pub fn checksum(bytes: &[u8]) -> u64 {
@@ -87,7 +124,11 @@ pub fn read_container(
     })?;
     let bad = |why: &str| Error::invalid(format!("{what} {}", path.display()), why.to_string());
     if bytes.len() < 16 || &bytes[..8] != magic {
-        return Err(bad(&format!("not a wgym {what}")));
+        let other = CONTAINERS.iter().find(|(m, _)| bytes.starts_with(*m));
+        return Err(match other {
+            Some((_, kind)) => bad(&format!("it is {kind}, not a {what}")),
+            None => bad(&format!("not a wgym {what}")),
+        });
     }
     let found = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     let body = if found == version {

@@ -69,17 +69,51 @@ pub fn record(
 pub type DrawFrame<'a> =
     dyn Fn(&DrawingArea<BitMapBackend<'_>, Shift>, usize) -> std::result::Result<(), String> + 'a;
 
-/// Write `count` frames: a GIF of every `every`-th frame (`.gif`, `delay_ms` apart), or a
-/// PNG strip of `strip` frames spread over the episode (`.png`).
+/// How a recording becomes a file.
+pub struct Layout {
+    /// Pixels per frame.
+    pub size: (u32, u32),
+    /// A GIF shows every this many-th frame.
+    pub every: usize,
+    pub delay_ms: u32,
+    /// A PNG strip shows this many frames.
+    pub strip: usize,
+    /// The first successful frame, if any: a strip spreads its frames up to it (where the
+    /// episode happens), then shows the last.
+    pub first_success: Option<usize>,
+}
+
+/// The frames of `count` a strip of `n` shows: spread evenly from the first to the last,
+/// or, after an early success, from the first to the success and then the last (a task
+/// that stays solved looks the same after it).
+pub fn strip_frames(count: usize, n: usize, first_success: Option<usize>) -> Vec<usize> {
+    let n = n.clamp(1, count.max(1));
+    let last = count.saturating_sub(1);
+    if n == 1 {
+        return vec![last];
+    }
+    let spread =
+        |end: usize, n: usize| -> Vec<usize> { (0..n).map(|i| i * end / (n - 1).max(1)).collect() };
+    match first_success {
+        Some(s) if n >= 3 && s + 1 < last => {
+            let mut ks = spread(s, n - 1);
+            ks.push(last);
+            ks
+        }
+        _ => spread(last, n),
+    }
+}
+
+/// Write `count` frames: a GIF of every `layout.every`-th frame (`.gif`), or a PNG strip
+/// of [`strip_frames`] (`.png`); `progress(done, total)` after each frame drawn.
 pub fn write(
     path: &Path,
     count: usize,
-    size: (u32, u32),
-    every: usize,
-    strip: usize,
-    delay_ms: u32,
+    layout: &Layout,
     draw: &DrawFrame,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<()> {
+    let size = layout.size;
     crate::plot::register_font();
     let fail = |e: String| Error::invalid(format!("render {}", path.display()), e);
     let render = |k: usize, size: (u32, u32)| -> Result<image::RgbImage> {
@@ -98,35 +132,33 @@ pub fn write(
             encoder
                 .set_repeat(image::codecs::gif::Repeat::Infinite)
                 .map_err(|e| fail(e.to_string()))?;
-            let mut ks: Vec<usize> = (0..count).step_by(every.max(1)).collect();
+            let mut ks: Vec<usize> = (0..count).step_by(layout.every.max(1)).collect();
             if ks.last() != Some(&(count - 1)) {
                 ks.push(count - 1);
             }
-            for k in ks {
+            for (i, &k) in ks.iter().enumerate() {
                 let rgba = image::DynamicImage::ImageRgb8(render(k, size)?).to_rgba8();
-                let delay = image::Delay::from_numer_denom_ms(delay_ms, 1);
+                let delay = image::Delay::from_numer_denom_ms(layout.delay_ms, 1);
                 encoder
                     .encode_frame(image::Frame::from_parts(rgba, 0, 0, delay))
                     .map_err(|e| fail(e.to_string()))?;
+                progress(i + 1, ks.len());
             }
         }
         Some("png") => {
             // Rows of up to four frames.
-            let n = strip.clamp(1, count);
+            let ks = strip_frames(count, layout.strip, layout.first_success);
+            let n = ks.len();
             let (cols, rows) = (n.min(4) as u32, n.div_ceil(4) as u32);
             let mut sheet = image::RgbImage::from_pixel(
                 size.0 * cols,
                 size.1 * rows,
                 image::Rgb([255, 255, 255]),
             );
-            for i in 0..n {
-                let k = if n == 1 {
-                    count - 1
-                } else {
-                    i * (count - 1) / (n - 1)
-                };
+            for (i, &k) in ks.iter().enumerate() {
                 let (x, y) = (i as u32 % 4 * size.0, i as u32 / 4 * size.1);
                 image::imageops::replace(&mut sheet, &render(k, size)?, x as i64, y as i64);
+                progress(i + 1, n);
             }
             image::DynamicImage::ImageRgb8(sheet)
                 .write_to(
@@ -146,4 +178,27 @@ pub fn write(
         }
     }
     write_atomically(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_frames;
+
+    #[test]
+    fn a_strip_spreads_its_frames_over_the_episode() {
+        assert_eq!(strip_frames(9, 3, None), [0, 4, 8]);
+        assert_eq!(strip_frames(1, 8, None), [0]);
+        assert_eq!(strip_frames(5, 1, Some(2)), [4]);
+    }
+
+    #[test]
+    fn after_an_early_success_a_strip_shows_the_way_to_it_and_the_end() {
+        // Success at frame 60 of 501: seven frames up to it, then the last.
+        let ks = strip_frames(501, 8, Some(60));
+        assert_eq!(ks.len(), 8);
+        assert_eq!((ks[0], ks[6], ks[7]), (0, 60, 500));
+        assert!(ks.windows(2).all(|w| w[0] < w[1]), "{ks:?}");
+        // A success at the end changes nothing.
+        assert_eq!(strip_frames(9, 3, Some(8)), [0, 4, 8]);
+    }
 }

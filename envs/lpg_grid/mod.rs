@@ -411,8 +411,10 @@ impl EnvKernel for LpgGrid {
             action_dim: 0,
             max_steps: pr.max_steps,
             description: format!(
-                "LPG gridworld `{}`: {level}, up to {} objects of {} types; obs {obs}, then time/1000",
-                pr.name, pr.slots, pr.types
+                "LPG gridworld `{}`: {level}, up to {} of {}; obs {obs}, then time/1000",
+                pr.name,
+                count(pr.slots, "object"),
+                count(pr.types, "type")
             ),
         }
     }
@@ -664,6 +666,16 @@ impl EnvKernel for LpgGrid {
         obs[obs.len() - 1] = s.time as f32 * 0.001;
     }
 }
+
+/// "1 object", "4 objects".
+fn count(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

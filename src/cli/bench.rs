@@ -64,6 +64,10 @@ struct Skipped {
 }
 
 pub fn run(process_start: Instant, args: BenchArgs) -> Result<()> {
+    // Fail on the output path before the suite runs, not after.
+    if let Some(path) = &args.json {
+        wgym::files::check_output_file("--json", path)?;
+    }
     let envs = if args.envs.is_empty() {
         wgym::registry().iter().map(|r| (r.make)()).collect()
     } else {

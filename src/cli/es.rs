@@ -29,6 +29,10 @@ pub struct EsArgs {
     /// Total generations (with --resume, extends the run).
     #[arg(long, value_name = "N")]
     pub generations: Option<u32>,
+    /// Stop (with a checkpoint) once this many generations are done; continue with
+    /// --resume.
+    #[arg(long, value_name = "N")]
+    pub stop_after: Option<u32>,
 }
 
 pub fn run(args: EsArgs) -> Result<()> {
@@ -42,7 +46,13 @@ pub fn run(args: EsArgs) -> Result<()> {
             ("--population", args.population.is_some()),
         ])?;
         gpu = Gpu::new()?;
-        (EsRun::resume(&gpu, &out, args.generations)?, out)
+        let run = EsRun::resume(&gpu, &out, args.generations)?;
+        if run.done() {
+            let done = run.es.generation();
+            super::say_finished("es", &out, done, "generations", "--generations");
+            return Ok(());
+        }
+        (run, out)
     } else {
         let mut c = args
             .files
@@ -97,23 +107,39 @@ pub fn run(args: EsArgs) -> Result<()> {
         gpu.describe()
     );
     let first = run.es.generation();
-    let bar = super::progress_bar(c.generations as u64, first as u64, "generations");
+    let mut bar = super::Progress::new(c.generations as u64, first as u64, "generations");
+    let interrupt = super::Interrupt::install("batch of generations")?;
     let started = Instant::now();
-    while !run.done() {
-        let (n, row) = match run.advance(wgym::es::search::GENERATIONS_PER_SUBMIT, false) {
+    let stop = args.stop_after.unwrap_or(c.generations).min(c.generations);
+    while run.es.generation() < stop {
+        let left = stop - run.es.generation();
+        let batch = wgym::es::search::GENERATIONS_PER_SUBMIT.min(left);
+        let (n, row) = match run.advance(batch, batch == left) {
             Ok(r) => r,
             Err(e) => {
                 bar.abandon();
                 return Err(e);
             }
         };
-        bar.inc(n as u64);
         if let Some(row) = row {
             let gens = (row.generation - first) as f64 / started.elapsed().as_secs_f64();
             bar.set_message(format!(
                 "{gens:.1} gens/s  fitness best {:.5} mean {:.5}",
                 row.best, row.mean
             ));
+        }
+        bar.inc(n as u64);
+        if interrupt.requested() && run.es.generation() < stop {
+            run.save()?;
+            bar.abandon();
+            interrupt.exit(
+                &format!(
+                    "at generation {} of {} (checkpoint written)",
+                    run.es.generation(),
+                    c.generations
+                ),
+                &format!("wgym es --resume --out {}", out.display()),
+            );
         }
     }
     bar.finish();
@@ -132,5 +158,13 @@ pub fn run(args: EsArgs) -> Result<()> {
         out.join(CURVE).display(),
         out.join(CHECKPOINT).display()
     );
+    if !run.done() {
+        println!(
+            "stopped at generation {} of {}; continue with `wgym es --resume --out {}`",
+            run.es.generation(),
+            c.generations,
+            out.display()
+        );
+    }
     Ok(())
 }

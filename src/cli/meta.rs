@@ -59,7 +59,15 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
             ("--method", args.method.is_some()),
         ])?;
         gpu = Gpu::new()?;
-        (MetaRun::resume(&gpu, &out, args.generations)?, out)
+        let run = super::with_spinner("loading the checkpoint and compiling shaders", || {
+            MetaRun::resume(&gpu, &out, args.generations)
+        })?;
+        if run.done() {
+            let done = run.meta.generation();
+            super::say_finished("meta-train", &out, done, "generations", "--generations");
+            return Ok(());
+        }
+        (run, out)
     } else {
         let method = args.method.as_deref().map(|m| match m {
             "meta-grad" => Method::MetaGrad,
@@ -93,7 +101,11 @@ pub fn train(process_start: Instant, args: MetaTrainArgs) -> Result<()> {
             return Ok(());
         };
         gpu = Gpu::new()?;
-        (MetaRun::start(&gpu, config, &out)?, out)
+        let run = super::with_spinner(
+            "building the meta-trainer and compiling its shaders",
+            || MetaRun::start(&gpu, config, &out),
+        )?;
+        (run, out)
     };
     drive(
         process_start,
@@ -117,12 +129,12 @@ fn drive(
     let layout = run.meta.layout();
     match c.method {
         Method::Es => println!(
-            "meta-training on {}: {} {:?} over {} meta-parameters, population {} ({} task \
+            "meta-training on {}: {} learning {} over {} meta-parameters, population {} ({} task \
              groups), {} PPO agent(s) per member x {} envs, lifetimes {}-{} updates of {} \
              steps; adapter {}",
             run.env_id(),
             c.es.strategy.name(),
-            c.learn,
+            wgym::meta::run::learned_object(c.learn),
             c.dim(),
             c.es.population,
             layout.groups,
@@ -163,7 +175,8 @@ fn drive(
     }
     let first = run.meta.generation();
     let stop = stop_after.unwrap_or(c.generations).min(c.generations);
-    let bar = super::progress_bar(c.generations as u64, first as u64, "generations");
+    let mut bar = super::Progress::new(c.generations as u64, first as u64, "generations");
+    let interrupt = super::Interrupt::install("generation")?;
     let started = Instant::now();
     let steps_before = run.meta.env_steps();
     let mut first_done = None;
@@ -177,7 +190,6 @@ fn drive(
             }
         };
         first_done.get_or_insert_with(|| process_start.elapsed());
-        bar.inc(1);
         if let Some(row) = row {
             let gens = (row.generation - first) as f64 / started.elapsed().as_secs_f64();
             let (f, _, _) = wgym::meta::run::summarize(&row, c.members_per_task());
@@ -190,6 +202,19 @@ fn drive(
                 "{gens:.2} gens/s  fitness mean {:+.4} max {:+.4}  lifetime {}{tuned}",
                 f[0], f[3], row.lifetime
             ));
+        }
+        bar.inc(1);
+        if interrupt.requested() && !last {
+            run.save()?;
+            bar.abandon();
+            interrupt.exit(
+                &format!(
+                    "at generation {} of {} (checkpoint written)",
+                    run.meta.generation(),
+                    c.generations
+                ),
+                &format!("wgym meta-train --resume --out {}", out.display()),
+            );
         }
     }
     bar.finish();
@@ -249,19 +274,16 @@ fn compare(gpu: &Gpu, out: &Path, c: &MetaConfig, theta: &[f32], s: &EvalSetting
          weights and env randomness), lifetimes {:?}",
         s.tasks, s.agents_per_task, s.lifetimes
     );
-    let bar = super::progress_bar(total, 0, "updates");
-    let mut done = 0u64;
-    let results = eval::evaluate(gpu, &c.env, c, theta, s, |_, _| {
-        done += 1;
-        bar.set_position(done);
-    });
-    bar.finish_and_clear();
+    let mut bar = super::Progress::new(total, 0, "updates");
+    let results = eval::evaluate(gpu, &c.env, c, theta, s, |_, _| bar.inc(1));
+    bar.finish();
     let results = results?;
     print!("{}", eval::table(&results));
     eval::write_csv(&out.join("eval.csv"), &results)?;
     let title = format!(
-        "{}: learned ({:?}) vs PPO on held-out tasks",
-        c.env, c.learn
+        "{}: learned {} vs PPO, held-out tasks",
+        c.env,
+        wgym::meta::run::learned_object(c.learn)
     );
     eval::write_plot(&out.join("eval.png"), &title, &results)?;
     println!(
@@ -283,8 +305,10 @@ pub fn eval(args: MetaEvalArgs) -> Result<()> {
         &args.lifetimes,
     );
     println!(
-        "{} after {} generations ({:?})",
-        checkpoint.env, checkpoint.snapshot.generation, c.learn
+        "{} after {} generations (learned {})",
+        checkpoint.env,
+        checkpoint.snapshot.generation,
+        wgym::meta::run::learned_object(c.learn)
     );
     let gpu = Gpu::new()?;
     compare(&gpu, &args.run, c, &checkpoint.snapshot.es.mean, &settings)

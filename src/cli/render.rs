@@ -104,15 +104,18 @@ fn checkpoint_policy(path: &std::path::Path, env_id: &str, agent: u32) -> Result
 }
 
 pub fn run(args: RenderArgs) -> Result<()> {
-    let env_id = match (&args.env, &args.checkpoint) {
-        (Some(id), _) => id.clone(),
+    wgym::files::check_output_file("--out", &args.out)?;
+    // The env and where it came from (for an error that names the right option).
+    let (env_id, source) = match (&args.env, &args.checkpoint) {
+        (Some(id), _) => (id.clone(), "--env".to_string()),
         (None, Some(run)) => {
             let path = if run.is_dir() {
                 run.join(CHECKPOINT)
             } else {
                 run.clone()
             };
-            Checkpoint::load(&path)?.env
+            let env = Checkpoint::load(&path)?.env;
+            (env, format!("--checkpoint {}", run.display()))
         }
         (None, None) => {
             return Err(Error::invalid(
@@ -132,10 +135,15 @@ pub fn run(args: RenderArgs) -> Result<()> {
                 .find(|t| t.name() == name)
         })
         .ok_or_else(|| {
+            let what = if source == "--env" {
+                env_id.clone()
+            } else {
+                format!("the run was trained on {env_id}")
+            };
             Error::invalid(
-                "--env",
+                source.clone(),
                 format!(
-                    "{env_id}: render draws the single-task Manipulation-* envs and the \
+                    "{what}: render draws the single-task Manipulation-* envs and the \
                      *-MinAtar games (see `wgym envs`)"
                 ),
             )
@@ -188,17 +196,17 @@ pub fn run(args: RenderArgs) -> Result<()> {
         };
         picture::draw(area, task, &states[k], &info)
     };
-    wgym::render::write(
-        &args.out,
-        frames.len(),
-        (640, 340),
-        args.every,
-        args.frames,
-        40,
-        &draw,
-    )?;
+    let first_success = frames.iter().position(|f| f.success);
+    let layout = wgym::render::Layout {
+        size: (640, 340),
+        every: args.every,
+        delay_ms: 40,
+        strip: args.frames,
+        first_success,
+    };
+    write_frames(&args.out, frames.len(), &layout, &draw)?;
     let successes = frames.iter().filter(|f| f.success).count();
-    let first = frames.iter().find(|f| f.success).map(|f| f.step);
+    let first = first_success.map(|k| frames[k].step);
     println!(
         "{env_id}: {} steps, return {:.1}, {successes} successful steps (first at {}); wrote {}",
         frames.len() - 1,
@@ -265,20 +273,38 @@ fn run_minatar(args: &RenderArgs, env_id: &str, names: &'static [&'static str]) 
         };
         minatar::picture::draw(area, names, &observations[k], &info)
     };
-    wgym::render::write(
-        &args.out,
-        frames.len(),
-        (560, 400),
-        args.every,
-        args.frames,
-        100,
-        &draw,
-    )?;
+    let layout = wgym::render::Layout {
+        size: (560, 400),
+        every: args.every,
+        delay_ms: 100,
+        strip: args.frames,
+        first_success: None,
+    };
+    write_frames(&args.out, frames.len(), &layout, &draw)?;
     println!(
         "{env_id}: {} steps, return {}; wrote {}",
         frames.len() - 1,
         returns.last().copied().unwrap_or(0.0),
         args.out.display()
     );
+    Ok(())
+}
+
+/// [`wgym::render::write`] with a progress bar over the frames drawn.
+fn write_frames(
+    out: &std::path::Path,
+    count: usize,
+    layout: &wgym::render::Layout,
+    draw: &wgym::render::DrawFrame,
+) -> Result<()> {
+    let mut progress: Option<super::Progress> = None;
+    wgym::render::write(out, count, layout, draw, &mut |_, total| {
+        progress
+            .get_or_insert_with(|| super::Progress::new(total as u64, 0, "frames drawn"))
+            .inc(1)
+    })?;
+    if let Some(p) = progress {
+        p.finish();
+    }
     Ok(())
 }

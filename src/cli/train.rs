@@ -10,12 +10,17 @@ use wgym::{Error, Gpu, Result};
 pub struct TrainArgs {
     #[command(flatten)]
     pub files: super::RunFiles,
-    /// Env id (see `wgym envs`).
+    /// Env id (see `wgym envs`); overrides the config's `env`.
     #[arg(long, value_name = "ID")]
     pub env: Option<String>,
-    /// Independent agents trained at once (own seeds, weights, optimizer and envs).
-    #[arg(long, default_value_t = 1)]
-    pub agents: u32,
+    /// Independent agents trained at once (own seeds, weights, optimizer and envs);
+    /// overrides the config's `agents` (default 1). A config's sweep (e.g. `lr = [1e-3,
+    /// 3e-3]`) gives agent a the sweep's setting a mod n.
+    #[arg(long, value_name = "N")]
+    pub agents: Option<u32>,
+    /// Seed of agent 0 (overrides the config's `seed`).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u32>,
     /// Total updates (overrides the config; with --resume, extends the run).
     #[arg(long, value_name = "N")]
     pub updates: Option<u32>,
@@ -39,40 +44,76 @@ pub struct EvalArgs {
 }
 
 pub fn train(process_start: Instant, args: TrainArgs) -> Result<()> {
+    use wgym::learn::config::split_run_keys;
     use wgym::learn::run::{Run, CHECKPOINT};
     use wgym::learn::TrainConfig;
 
     if args.files.resume {
-        let out = args.files.resume_dir(&[("--env", args.env.is_some())])?;
+        let out = args.files.resume_dir(&[
+            ("--env", args.env.is_some()),
+            ("--agents", args.agents.is_some()),
+            ("--seed", args.seed.is_some()),
+        ])?;
         let gpu = Gpu::new()?;
-        let run = Run::resume(&gpu, &out, args.updates)?;
+        let run = super::with_spinner("loading the checkpoint and compiling shaders", || {
+            Run::resume(&gpu, &out, args.updates)
+        })?;
+        if run.done() {
+            let done = run.trainer.progress().update;
+            super::say_finished("train", &out, done, "updates", "--updates");
+            return Ok(());
+        }
         return drive(process_start, run, &out, &gpu, args.stop_after);
     }
-    let env_id = args
-        .env
-        .ok_or_else(|| Error::invalid("arguments", "--env ID is required (see `wgym envs`)"))?;
-    wgym::make(&env_id)?;
-    let mut config = args
-        .files
-        .parse_config(|text| TrainConfig::from_toml(&env_id, text))?
-        .unwrap_or_else(|| TrainConfig::for_env(&env_id));
+    let no_env = || {
+        Error::invalid(
+            "arguments",
+            "give --env ID or `env = \"ID\"` in the --config file (see `wgym envs`)",
+        )
+    };
+    let parsed = args.files.parse_config(|text| {
+        let (env, agents, table) = split_run_keys(text)?;
+        let env_id = args.env.clone().or(env).ok_or_else(no_env)?;
+        wgym::make(&env_id)?;
+        let config = TrainConfig::from_table(&env_id, table)?;
+        Ok((env_id, agents, config))
+    })?;
+    let (env_id, file_agents, mut config) = match parsed {
+        Some(parsed) => parsed,
+        None => {
+            let env_id = args.env.clone().ok_or_else(no_env)?;
+            wgym::make(&env_id)?;
+            let config = TrainConfig::for_env(&env_id);
+            (env_id, None, config)
+        }
+    };
+    let agents = args.agents.or(file_agents).unwrap_or(1);
+    if agents == 0 {
+        return Err(Error::invalid("--agents", "must be at least 1"));
+    }
     if let Some(u) = args.updates {
         config.updates = u;
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
     }
     config.check()?;
     let default = std::path::Path::new("runs").join(&env_id);
     let Some(out) = args
         .files
-        .fresh_dir(&config.to_toml(), default, CHECKPOINT)?
+        .fresh_dir(&config.run_toml(&env_id, agents), default, CHECKPOINT)?
     else {
         return Ok(());
     };
     let gpu = Gpu::new()?;
-    let run = Run::start(&gpu, &env_id, args.agents, config, &out)?;
+    let run = super::with_spinner("building the learner and compiling its shaders", || {
+        Run::start(&gpu, &env_id, agents, config, &out)
+    })?;
     drive(process_start, run, &out, &gpu, args.stop_after)
 }
 
-/// Run updates to the end with a progress bar; report throughput and where files are.
+/// Run updates to the end (or to `stop_after`, or a Ctrl-C) with progress; then say how the
+/// agents did, the throughput, and where the files are.
 fn drive(
     process_start: Instant,
     mut run: wgym::learn::run::Run,
@@ -82,32 +123,41 @@ fn drive(
 ) -> Result<()> {
     use wgym::learn::run::{CHECKPOINT, CURVE, LOG};
 
+    let interrupt = super::Interrupt::install("update")?;
     let c = run.trainer.config().clone();
     let agents = run.trainer.agents();
+    let sweep = match c.settings() {
+        1 => String::new(),
+        n => format!(
+            "; sweep: agent a has setting a mod {n} of {}",
+            c.setting_labels().join(" | ")
+        ),
+    };
     println!(
-        "{} on {}: {} agent(s) x {} envs, {} steps per rollout, {:?} {} epochs x {} minibatches, adapter {}",
+        "{} on {}: {} x {} envs, {} steps per rollout, {} {} epochs x {} minibatches{sweep}; \
+         adapter {}",
         run.env_id(),
         gpu.backend(),
-        agents,
+        plural(agents, "agent"),
         c.envs,
         c.steps,
-        c.algo,
+        format!("{:?}", c.algo).to_uppercase(),
         c.epochs,
         c.minibatches,
         gpu.describe()
     );
     let first = run.trainer.progress().update;
-    let bar = super::progress_bar(c.updates as u64, first as u64, "updates");
+    let mut progress = super::Progress::new(c.updates as u64, first as u64, "updates");
+    progress.note("the first update compiles the learner's pipelines (slow on a CPU adapter)...");
     let started = Instant::now();
     let mut first_update_done = None;
     let stop = stop_after.unwrap_or(c.updates).min(c.updates);
     while run.trainer.progress().update < stop {
         let last = run.trainer.progress().update + 1 == stop;
-        let row = run.step(last);
-        let row = match row {
+        let row = match run.step(last) {
             Ok(r) => r,
             Err(e) => {
-                bar.abandon();
+                progress.abandon();
                 return Err(e);
             }
         };
@@ -115,41 +165,42 @@ fn drive(
             run.trainer.gpu().wait()?;
             first_update_done = Some(process_start.elapsed());
         }
-        bar.inc(1);
         if let Some(row) = row {
             let done = (row.update - first) as f64 * run.trainer.steps_per_update() as f64;
             let rate = done / started.elapsed().as_secs_f64();
-            let (mean, _, min, max) = row.return_spread();
-            // Envs that report success show its rate once there is some.
-            let success = if row.successes > 0.0 {
-                format!("  success {:.0}%", 100.0 * row.success_rate())
-            } else {
-                String::new()
-            };
             let tuned: String = row
                 .tuned
                 .iter()
                 .map(|(name, value)| format!("  {name} {value:.4}"))
                 .collect();
-            bar.set_message(format!(
-                "{}  return {mean:.3} [{min:.3}, {max:.3}]{success}{tuned}",
-                bench::format_per_second(rate, "env-steps")
+            progress.set_message(format!(
+                "{}  {}{tuned}",
+                bench::format_per_second(rate, "env-steps"),
+                row.describe(run.reports_success())
             ));
         }
+        progress.inc(1);
+        if interrupt.requested() && !last {
+            run.save()?;
+            progress.abandon();
+            let update = run.trainer.progress().update;
+            interrupt.exit(
+                &format!("at update {update} of {} (checkpoint written)", c.updates),
+                &format!("wgym train --resume --out {}", out.display()),
+            );
+        }
     }
-    bar.finish();
+    progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let steps =
         (run.trainer.progress().update - first) as f64 * run.trainer.steps_per_update() as f64;
+    summarise(&run);
     println!(
-        "{} env-steps in {seconds:.1} s: {} including updates; first update done {:.2} s after process start",
-        steps,
+        "{steps} env-steps ({} agents together) in {seconds:.1} s: {} including updates; \
+         first update done {:.2} s after process start",
+        agents,
         bench::format_per_second(steps / seconds, "env-steps"),
         first_update_done.map_or(0.0, |d| d.as_secs_f64())
-    );
-    println!(
-        "host readback per logged update: {} bytes",
-        run.trainer.readback_bytes()
     );
     println!(
         "wrote {}, {} and {}",
@@ -157,7 +208,45 @@ fn drive(
         out.join(CURVE).display(),
         out.join(CHECKPOINT).display()
     );
+    if !run.done() {
+        println!(
+            "stopped at update {} of {}; continue with `wgym train --resume --out {}`",
+            run.trainer.progress().update,
+            c.updates,
+            out.display()
+        );
+    }
     Ok(())
+}
+
+/// The closing summary: how the agents did at the last logged update, per sweep setting
+/// when there is a sweep.
+fn summarise(run: &wgym::learn::run::Run) {
+    let Some(row) = run.history().last() else {
+        return;
+    };
+    println!(
+        "update {}, {} env-steps per agent: {}",
+        row.update,
+        row.agent_env_steps,
+        row.describe(run.reports_success())
+    );
+    let labels = run.trainer.config().setting_labels();
+    for (label, value) in labels.iter().zip(&row.setting_returns) {
+        match value {
+            Some(r) => println!("  {label}: return {r:.3}"),
+            None => println!("  {label}: no episode finished"),
+        }
+    }
+}
+
+/// "1 agent", "4 agents".
+fn plural(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 pub fn eval(args: EvalArgs) -> Result<()> {

@@ -74,8 +74,20 @@ impl EsRunConfig {
         Ok(c)
     }
 
+    /// The settings that apply: a benchmark run has no `[policy]`, a policy run no
+    /// `dim` or `init`.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("an EsRunConfig always serialises")
+        let mut table = toml::Table::try_from(self).expect("an EsRunConfig always serialises");
+        let unused: &[&str] = match (&self.problem, &self.env) {
+            (Some(_), _) => &["policy"],
+            (_, Some(_)) => &["dim", "init"],
+            _ => &[],
+        };
+        for key in unused {
+            table.remove(*key);
+        }
+        let table = crate::learn::config::shortest_floats(toml::Value::Table(table));
+        toml::to_string(&table).expect("a table always serialises")
     }
 
     pub fn check(&self) -> Result<()> {
@@ -136,11 +148,12 @@ pub struct EsRun {
 impl EsRun {
     pub fn start(gpu: &Gpu, config: EsRunConfig, out: &Path) -> Result<EsRun> {
         config.check()?;
+        // The directory only once the search is built: a run that cannot start leaves none.
+        let (es, evaluator) = build(gpu, &config)?;
         std::fs::create_dir_all(out).map_err(|source| Error::Io {
             path: out.display().to_string(),
             source,
         })?;
-        let (es, evaluator) = build(gpu, &config)?;
         write_atomically(&out.join(CONFIG), config.to_toml().as_bytes())?;
         Ok(EsRun {
             es,
@@ -320,9 +333,15 @@ impl EsRun {
             series: vec![
                 Series::line("population mean", PALETTE[0], pick(|r| r.mean)),
                 Series::line("generation best", PALETTE[1], pick(|r| r.best)),
-                Series::line("best so far", PALETTE[2], pick(|r| r.best_so_far)),
+                // Of every generation, logged or not: it may sit above every point drawn.
+                Series::line(
+                    "best member so far (every generation)",
+                    PALETTE[2],
+                    pick(|r| r.best_so_far),
+                ),
             ],
             log_x: false,
+            integer_x: true,
         }
         .write(&self.out.join(CURVE))
     }

@@ -76,8 +76,10 @@ impl Es {
             return Err(Error::OverLimit {
                 what: format!("a population of {}", config.population),
                 needed: config.rows() as u64,
-                limit: "max_compute_workgroups_per_dimension (noise rows)",
+                limit: "max_compute_workgroups_per_dimension",
                 allowed: max_groups as u64,
+                unit: "noise rows",
+                remedy: "use a smaller population",
                 adapter: gpu.adapter_name().to_string(),
             });
         }
@@ -85,8 +87,10 @@ impl Es {
             return Err(Error::OverLimit {
                 what: format!("{dim} parameters"),
                 needed: dim.div_ceil(WG) as u64,
-                limit: "max_compute_workgroups_per_dimension (workgroups of 64 parameters)",
+                limit: "max_compute_workgroups_per_dimension",
                 allowed: max_groups as u64,
+                unit: "workgroups of 64 parameters",
+                remedy: "use fewer parameters (dim, or a smaller policy network)",
                 adapter: gpu.adapter_name().to_string(),
             });
         }

@@ -1,6 +1,8 @@
 //! `TrainConfig`: every setting of a training run, read from TOML. Unknown keys are an
 //! error; every field has a default, and [`TrainConfig::for_env`] picks per-env defaults.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::meta_gradient::MetaGradient;
@@ -88,6 +90,45 @@ pub struct TrainConfig {
     /// Tune hyperparameters online by meta-gradients (absent: they stay fixed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta_gradient: Option<MetaGradient>,
+    /// A sweep: keys of [`SWEEPABLE`] with a list of values each (a config file gives
+    /// `lr = [1e-3, 3e-3]`); agent a trains with setting a mod n, every list of length n.
+    /// The plain key holds setting 0.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sweep: BTreeMap<String, Vec<f32>>,
+}
+
+/// The hyperparameters each agent holds in its own objective row, and so may sweep.
+pub const SWEEPABLE: [&str; 5] = ["lr", "gamma", "gae_lambda", "clip", "ent_coef"];
+
+/// Keys of a train config file that describe the run rather than the learner.
+pub const RUN_KEYS: [&str; 2] = ["env", "agents"];
+
+/// A train config file's `env` and `agents` keys, if given, and the rest of it.
+pub fn split_run_keys(text: &str) -> Result<(Option<String>, Option<u32>, toml::Table)> {
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| Error::invalid("config", e.to_string()))?;
+    let env = match table.remove("env") {
+        None => None,
+        Some(toml::Value::String(id)) => Some(id),
+        Some(other) => {
+            return Err(Error::invalid(
+                "config `env`",
+                format!("{other} is not an env id string such as \"CartPole-v1\""),
+            ))
+        }
+    };
+    let agents = match table.remove("agents") {
+        None => None,
+        Some(toml::Value::Integer(n)) if (1..=u32::MAX as i64).contains(&n) => Some(n as u32),
+        Some(other) => {
+            return Err(Error::invalid(
+                "config `agents`",
+                format!("{other} is not a whole number of at least 1"),
+            ))
+        }
+    };
+    Ok((env, agents, table))
 }
 
 impl Default for TrainConfig {
@@ -119,6 +160,7 @@ impl Default for TrainConfig {
             checkpoint_every: 10,
             network: NetworkConfig::default(),
             meta_gradient: None,
+            sweep: BTreeMap::new(),
         }
     }
 }
@@ -145,13 +187,36 @@ impl TrainConfig {
         }
     }
 
-    /// Per-env defaults overlaid with the keys of a TOML file (unknown keys are errors).
+    /// Per-env defaults overlaid with the keys of a TOML file (unknown keys are errors;
+    /// the run keys `env` and `agents` are read by [`split_run_keys`] and refused here).
     pub fn from_toml(env_id: &str, text: &str) -> Result<TrainConfig> {
+        let given: toml::Table =
+            toml::from_str(text).map_err(|e| Error::invalid("config", e.to_string()))?;
+        TrainConfig::from_table(env_id, given)
+    }
+
+    /// [`TrainConfig::from_toml`] of a parsed table; a list given for a key of
+    /// [`SWEEPABLE`] is a sweep.
+    pub fn from_table(env_id: &str, mut given: toml::Table) -> Result<TrainConfig> {
         let defaults = toml::Value::try_from(TrainConfig::for_env(env_id))
             .map_err(|e| Error::invalid("config", e.to_string()))?;
-        let given: toml::Value =
-            toml::from_str(text).map_err(|e| Error::invalid("config", e.to_string()))?;
-        let merged = merge(defaults, given);
+        let mut sweep = toml::Table::new();
+        for key in SWEEPABLE {
+            if let Some(toml::Value::Array(values)) = given.get(key) {
+                let first = values.first().cloned().ok_or_else(|| {
+                    Error::invalid(
+                        format!("config `{key}`"),
+                        "a sweep needs at least one value",
+                    )
+                })?;
+                sweep.insert(key.to_string(), toml::Value::Array(values.clone()));
+                given.insert(key.to_string(), first);
+            }
+        }
+        if !sweep.is_empty() {
+            given.insert("sweep".into(), toml::Value::Table(sweep));
+        }
+        let merged = merge(defaults, toml::Value::Table(given));
         let config: TrainConfig = merged
             .try_into()
             .map_err(|e: toml::de::Error| Error::invalid("config", e.to_string()))?;
@@ -159,8 +224,57 @@ impl TrainConfig {
         Ok(config)
     }
 
+    /// The config as a file [`TrainConfig::from_toml`] reads back: a sweep's keys as lists.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("a TrainConfig always serialises")
+        let mut table = toml::Table::try_from(self).expect("a TrainConfig always serialises");
+        if let Some(toml::Value::Table(sweep)) = table.remove("sweep") {
+            table.extend(sweep);
+        }
+        let table = shortest_floats(toml::Value::Table(table));
+        toml::to_string(&table).expect("a table always serialises")
+    }
+
+    /// A run's config file: its env and agent count, then [`TrainConfig::to_toml`].
+    pub fn run_toml(&self, env_id: &str, agents: u32) -> String {
+        format!("env = \"{env_id}\"\nagents = {agents}\n{}", self.to_toml())
+    }
+
+    /// Settings of the sweep (1 without one).
+    pub fn settings(&self) -> usize {
+        self.sweep.values().map(Vec::len).max().unwrap_or(1)
+    }
+
+    /// The config of setting `k` of the sweep: its values in the plain keys.
+    pub fn setting(&self, k: usize) -> TrainConfig {
+        let mut c = self.clone();
+        for (key, values) in &self.sweep {
+            let v = values[k % values.len()];
+            match key.as_str() {
+                "lr" => c.lr = v,
+                "gamma" => c.gamma = v,
+                "gae_lambda" => c.gae_lambda = v,
+                "clip" => c.clip = v,
+                "ent_coef" => c.ent_coef = v,
+                _ => unreachable!("check() admits only SWEEPABLE keys"),
+            }
+        }
+        c
+    }
+
+    /// Each setting of the sweep in words, e.g. "lr=0.001" (empty without a sweep).
+    pub fn setting_labels(&self) -> Vec<String> {
+        if self.sweep.is_empty() {
+            return Vec::new();
+        }
+        (0..self.settings())
+            .map(|k| {
+                self.sweep
+                    .iter()
+                    .map(|(key, values)| format!("{key}={}", values[k]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .collect()
     }
 
     /// Samples per agent per update.
@@ -244,7 +358,58 @@ impl TrainConfig {
         if let Some(mg) = &self.meta_gradient {
             mg.check()?;
         }
+        self.check_sweep()
+    }
+
+    fn check_sweep(&self) -> Result<()> {
+        for key in self.sweep.keys() {
+            if !SWEEPABLE.contains(&key.as_str()) {
+                return Err(Error::invalid(
+                    format!("config `{key}`"),
+                    format!(
+                        "cannot be swept: each agent holds only {} in its own row",
+                        SWEEPABLE.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mut lists = self.sweep.iter();
+        if let Some((first, values)) = lists.next() {
+            if let Some((other, o)) = lists.find(|(_, o)| o.len() != values.len()) {
+                return Err(Error::invalid(
+                    "config sweep",
+                    format!(
+                        "`{first}` has {} values and `{other}` {}; a sweep's lists need one length",
+                        values.len(),
+                        o.len()
+                    ),
+                ));
+            }
+        }
+        if self.sweep.is_empty() {
+            return Ok(());
+        }
+        for k in 0..self.settings() {
+            let mut c = self.setting(k);
+            c.sweep.clear();
+            c.check()?;
+        }
         Ok(())
+    }
+}
+
+/// Every float (an f32 of the config, widened) written with the digits its f32 needs:
+/// 0.9, not 0.8999999761581421.
+pub(crate) fn shortest_floats(value: toml::Value) -> toml::Value {
+    match value {
+        toml::Value::Float(f) => toml::Value::Float((f as f32).to_string().parse().unwrap_or(f)),
+        toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(shortest_floats).collect()),
+        toml::Value::Table(t) => toml::Value::Table(
+            t.into_iter()
+                .map(|(k, v)| (k, shortest_floats(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

@@ -43,10 +43,16 @@ pub struct EnvStats {
     pub last_value: f32,
     /// 1 once the running episode has had a successful step.
     pub episode_success: f32,
+    /// Steps of the running episode so far.
+    pub episode_length: f32,
+    /// Lengths of the episodes finished in the last rollout, summed.
+    pub length_sum: f32,
 }
 
 /// Floats per env of [`EnvStats`].
-pub const ENV_STATS: u32 = 6;
+pub const ENV_STATS: u32 = 8;
+/// Where `EnvStats::length_sum` is among an env's floats.
+pub const ENV_LENGTH_SUM: u32 = 7;
 
 /// Twin of WGSL `PpoConfig`.
 #[repr(C)]

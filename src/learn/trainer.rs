@@ -41,7 +41,9 @@ pub mod rollout;
 
 pub use algo::permutation_key;
 use algo::Algo;
-use dispatch::{Buf, BufferSpec, Dispatch, Family, Shape, STAT_GRAD_NORM, STAT_RETURN_SUM};
+use dispatch::{
+    Buf, BufferSpec, Dispatch, Family, Shape, STAT_GRAD_NORM, STAT_LENGTH_SUM, STAT_RETURN_SUM,
+};
 pub use dispatch::{STATS, STAT_REWARD_SUM};
 use optim::Optim;
 use rollout::Rollout;
@@ -65,6 +67,8 @@ pub struct AgentStats {
     pub success_rate: f32,
     /// Mean reward per env-step of the update's rollout.
     pub reward_per_step: f32,
+    /// Mean length of the episodes finished in the update's rollout (NaN if none).
+    pub mean_length: f32,
 }
 
 /// A policy's episodes without learning ([`Trainer::evaluate`]).
@@ -158,6 +162,8 @@ impl Trainer {
                 needed: agents as u64,
                 limit: "max_compute_workgroups_per_dimension",
                 allowed: max_groups as u64,
+                unit: "workgroups",
+                remedy: "use fewer --agents",
                 adapter: gpu.adapter_name().to_string(),
             });
         }
@@ -347,6 +353,8 @@ impl Trainer {
                     needed: storage as u64,
                     limit: "max_storage_buffers_per_shader_stage",
                     allowed: storage_limit as u64,
+                    unit: "storage buffers",
+                    remedy: "request the adapter's own limits for the device (as Gpu::new does)",
                     adapter: self.gpu.adapter_name().to_string(),
                 });
             }
@@ -667,6 +675,7 @@ impl Trainer {
                 mean_return: s[STAT_RETURN_SUM as usize] / episodes,
                 episodes,
                 success_rate: successes / episodes,
+                mean_length: s[STAT_LENGTH_SUM as usize] / episodes,
                 reward_per_step: s[STAT_REWARD_SUM as usize] / c.samples() as f32,
             });
         }

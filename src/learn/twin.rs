@@ -108,6 +108,7 @@ pub fn rollout(
         stats.return_sum = 0.0;
         stats.episodes = 0.0;
         stats.successes = 0.0;
+        stats.length_sum = 0.0;
         let observe = |s: &[u8], obs: &mut [f32]| {
             obs.fill(0.0);
             env.observe_bytes(s, p, obs);
@@ -141,6 +142,7 @@ pub fn rollout(
             };
             let out = env.step_bytes(rng::fold(t_key, KEY_STEP), &s, &words, p);
             stats.episode_return += out.reward;
+            stats.episode_length += 1.0;
             if out.success {
                 stats.episode_success = 1.0;
             }
@@ -166,7 +168,9 @@ pub fn rollout(
                 stats.return_sum += stats.episode_return;
                 stats.episodes += 1.0;
                 stats.successes += stats.episode_success;
+                stats.length_sum += stats.episode_length;
                 stats.episode_return = 0.0;
+                stats.episode_length = 0.0;
                 stats.episode_success = 0.0;
                 s = env.reset_bytes(rng::fold(t_key, KEY_RESET), p);
             }
@@ -322,6 +326,7 @@ pub fn learn(
         stats[8] = envs.iter().map(|e| e.successes).sum();
         let records = &traj[agent * samples..(agent + 1) * samples];
         stats[9] = crate::learn::nn::column_sum(records.iter().map(|s| s.reward), false);
+        stats[10] = envs.iter().map(|e| e.length_sum).sum();
     }
     out
 }

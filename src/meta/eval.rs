@@ -217,6 +217,7 @@ pub fn write_plot(path: &Path, title: &str, results: &[LifetimeResult]) -> Resul
             series("PPO", PALETTE[1], |r| &r.ppo),
         ],
         log_x: true,
+        integer_x: true,
     }
     .write(path)
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{MetaConfig, Method};
+use super::config::{Learn, MetaConfig, Method};
 use super::learned::Learned;
 use super::trainer::{GenerationLog, MetaSnapshot, MetaTrainer};
 use crate::error::{Error, Result};
@@ -106,11 +106,12 @@ impl MetaRun {
     pub fn start(gpu: &Gpu, config: MetaConfig, out: &Path) -> Result<MetaRun> {
         let env_id = config.env.clone();
         let env = crate::make(&env_id)?;
+        // The directory only once the trainer is built: a run that cannot start leaves none.
+        let meta = MetaTrainer::new(gpu, env, config)?;
         std::fs::create_dir_all(out).map_err(|source| Error::Io {
             path: out.display().to_string(),
             source,
         })?;
-        let meta = MetaTrainer::new(gpu, env, config)?;
         write_atomically(&out.join(CONFIG), meta.config().to_toml().as_bytes())?;
         Ok(MetaRun {
             meta,
@@ -273,6 +274,15 @@ fn write_csv(path: &Path, rows: &[GenerationLog], members_per_task: u32) -> Resu
 }
 
 /// The population's fitness against generations: the mean with the min-max band.
+/// What meta-training learns, in words for titles and messages.
+pub fn learned_object(learn: Learn) -> &'static str {
+    match learn {
+        Learn::Drift => "LPO drift",
+        Learn::Hyperparameters => "hyperparameters",
+        Learn::Both => "hyperparameters + LPO drift",
+    }
+}
+
 fn write_curve(path: &Path, env_id: &str, c: &MetaConfig, rows: &[GenerationLog]) -> Result<()> {
     let members = c.members_per_task();
     let stats: Vec<(f64, [f32; 4])> = rows
@@ -304,17 +314,21 @@ fn write_curve(path: &Path, env_id: &str, c: &MetaConfig, rows: &[GenerationLog]
     Figure {
         title: if es {
             format!(
-                "{env_id}: ES meta-training ({:?}, {})",
-                c.learn,
-                c.es.strategy.name()
+                "{env_id}: {} learning {}",
+                c.es.strategy.name(),
+                learned_object(c.learn)
             )
         } else {
-            format!("{env_id}: meta-gradient hyperparameter tuning")
+            format!(
+                "{env_id}: meta-gradients learning {}",
+                learned_object(c.learn)
+            )
         },
         x_label: "generation".into(),
         y_label: y_label.into(),
         series,
         log_x: false,
+        integer_x: true,
     }
     .write(path)
 }

@@ -247,10 +247,12 @@ impl Shape {
 
 /// Floats of statistics per agent: the loss terms (summed over minibatches), the gradient
 /// norm (summed), the returns of finished episodes (summed), their count, how many of them
-/// had a successful step, and the sum of the rollout's rewards.
-pub const STATS: u32 = 10;
+/// had a successful step, the sum of the rollout's rewards, and the finished episodes'
+/// lengths (summed).
+pub const STATS: u32 = 11;
 /// Where the sum of the last rollout's rewards is in an agent's statistics.
 pub const STAT_REWARD_SUM: u32 = 9;
 pub const STAT_GRAD_NORM: u32 = 5;
 /// The returns' sum, then the episode count and the successful episodes (EnvStats order).
 pub const STAT_RETURN_SUM: u32 = 6;
+pub const STAT_LENGTH_SUM: u32 = 10;

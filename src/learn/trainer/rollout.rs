@@ -4,8 +4,8 @@
 //! checkpoint's env sections.
 
 use super::dispatch::{
-    column_sums, Buf, BufferSpec, Dispatch, Kernel, Shape, STATS, STAT_RETURN_SUM, STAT_REWARD_SUM,
-    WG,
+    column_sums, Buf, BufferSpec, Dispatch, Kernel, Shape, STATS, STAT_LENGTH_SUM, STAT_RETURN_SUM,
+    STAT_REWARD_SUM, WG,
 };
 use crate::driver::{self, Driver, DriverConfig};
 use crate::env::Env;
@@ -137,6 +137,16 @@ impl Rollout {
         let t = TRAJ_STEP as u32;
         let rewards = ReduceConfig::new(n, 3, n * t, t, STAT_REWARD_SUM, STATS);
         plan.push(column_sums(Buf::Traj, Buf::AgentStats, 1, a, rewards));
+        // The finished episodes' lengths (EnvStats::length_sum).
+        let lengths = ReduceConfig::new(
+            e,
+            ppo::ENV_LENGTH_SUM,
+            e * ENV_STATS,
+            ENV_STATS,
+            STAT_LENGTH_SUM,
+            STATS,
+        );
+        plan.push(column_sums(Buf::EnvStats, Buf::AgentStats, 1, a, lengths));
     }
 
     /// The buffers a checkpoint holds, by section name (the env states come from the
