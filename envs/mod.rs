@@ -1,10 +1,13 @@
 //! Every environment family, one folder each, and the registry of env ids.
 
+pub mod acrobot;
 pub mod bandit;
 pub mod cartpole;
 pub mod four_rooms;
 pub mod lpg_grid;
 pub mod manipulation;
+pub mod mountain_car;
+pub mod pendulum;
 
 use std::sync::{Arc, Mutex};
 
@@ -46,6 +49,22 @@ fn builtin() -> Vec<Registered> {
         Registered {
             id: "CartPole-v1",
             make: || Arc::new(cartpole::CartPole),
+        },
+        Registered {
+            id: "Acrobot-v1",
+            make: || Arc::new(acrobot::Acrobot),
+        },
+        Registered {
+            id: "MountainCar-v0",
+            make: || Arc::new(mountain_car::MountainCar),
+        },
+        Registered {
+            id: "MountainCarContinuous-v0",
+            make: || Arc::new(mountain_car::MountainCarContinuous),
+        },
+        Registered {
+            id: "Pendulum-v1",
+            make: || Arc::new(pendulum::Pendulum),
         },
         Registered {
             id: "BernoulliBandit-misc",

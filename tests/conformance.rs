@@ -11,8 +11,12 @@ use wgym::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
 use wgym::rng::Key;
 use wgym::Env;
 
+/// Runs `check` on every registered env, or on those whose id contains one of the
+/// comma-separated words of `WGYM_CONFORMANCE_ENVS` (to iterate on one env quickly).
 fn every_env(check: impl Fn(Arc<dyn Env>)) {
-    for r in wgym::registry() {
+    let only = std::env::var("WGYM_CONFORMANCE_ENVS").unwrap_or_default();
+    let selected = |id: &str| only.is_empty() || only.split(',').any(|w| id.contains(w));
+    for r in wgym::registry().into_iter().filter(|r| selected(r.id)) {
         eprintln!("{}", r.id);
         check((r.make)());
     }
@@ -99,7 +103,9 @@ impl EnvKernel for Walk {
     fn check_params(&self, p: &[u32; 2]) -> Result<(), String> {
         match p {
             [2..=1000, 1..=1000] => Ok(()),
-            _ => Err(format!("params {p:?}: limit in 2..=1000, max_steps in 1..=1000")),
+            _ => Err(format!(
+                "params {p:?}: limit in 2..=1000, max_steps in 1..=1000"
+            )),
         }
     }
     fn reset(&self, key: Key, p: &[u32; 2]) -> WalkState {
@@ -143,6 +149,9 @@ fn an_env_registered_in_a_test_gets_the_whole_suite() {
         id: "Walk-test",
         make: || Arc::new(Walk),
     });
-    assert!(again.unwrap_err().to_string().contains("already registered"));
+    assert!(again
+        .unwrap_err()
+        .to_string()
+        .contains("already registered"));
     conformance::check_env(wgym::make("Walk-test").unwrap());
 }

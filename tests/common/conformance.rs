@@ -79,7 +79,10 @@ pub fn parity(env: Arc<dyn Env>, seed: u32) {
                     false => (&obs[rows.clone()], &c.final_obs[rows.clone()]),
                 };
                 assert!(
-                    gpu_final.iter().zip(twin_final).all(|(a, b)| close(*a, *b, tol)),
+                    gpu_final
+                        .iter()
+                        .zip(twin_final)
+                        .all(|(a, b)| close(*a, *b, tol)),
                     "{id}: terminated of env {i} at step {t}: GPU {} twin {}, and the states \
                      differ beyond tolerance: {gpu_final:?} vs {twin_final:?}",
                     terminated[i],
@@ -90,7 +93,10 @@ pub fn parity(env: Arc<dyn Env>, seed: u32) {
             }
             if terminated[i] || truncated[i] {
                 finished += 1;
-                for (a, b) in final_obs[rows.clone()].iter().zip(&c.final_obs[rows.clone()]) {
+                for (a, b) in final_obs[rows.clone()]
+                    .iter()
+                    .zip(&c.final_obs[rows.clone()])
+                {
                     assert!(close(*a, *b, tol), "{id}: final obs of env {i} at step {t}");
                 }
             }
@@ -101,14 +107,13 @@ pub fn parity(env: Arc<dyn Env>, seed: u32) {
                 c.rewards[i]
             );
             for (a, b) in obs[rows.clone()].iter().zip(&c.obs[rows]) {
-                assert!(close(*a, *b, tol), "{id}: obs of env {i} at step {t}: {a} vs {b}");
+                assert!(
+                    close(*a, *b, tol),
+                    "{id}: obs of env {i} at step {t}: {a} vs {b}"
+                );
             }
             assert!(
-                words_close(
-                    &states[i * size..(i + 1) * size],
-                    &c.states[i],
-                    tol
-                ),
+                words_close(&states[i * size..(i + 1) * size], &c.states[i], tol),
                 "{id}: state of env {i} at step {t}"
             );
         }
@@ -174,12 +179,24 @@ pub fn determinism(env: Arc<dyn Env>) {
     let reference = run(&env, BATCH, 11, 64);
     assert_eq!(run(&env, BATCH, 11, 64), reference, "{id}: two runs");
     for wg in [32, 256] {
-        assert_eq!(run(&env, BATCH, 11, wg), reference, "{id}: workgroup size {wg}");
+        assert_eq!(
+            run(&env, BATCH, 11, wg),
+            reference,
+            "{id}: workgroup size {wg}"
+        );
     }
     let small = run(&env, 7, 11, 64);
     let state = env.state_size();
-    assert_eq!(small[1], reference[1][..7 * state], "{id}: batch of 7 vs {BATCH}");
-    assert_ne!(run(&env, BATCH, 12, 64)[1], reference[1], "{id}: seeds 11 and 12");
+    assert_eq!(
+        small[1],
+        reference[1][..7 * state],
+        "{id}: batch of 7 vs {BATCH}"
+    );
+    assert_ne!(
+        run(&env, BATCH, 12, 64)[1],
+        reference[1],
+        "{id}: seeds 11 and 12"
+    );
 }
 
 /// naga's layout of EnvState and EnvParams under every driver: the Rust sizes, and 4-byte
@@ -214,12 +231,10 @@ pub fn spec(env: Arc<dyn Env>, seed: u32) {
     let spec = env.spec();
     let id = &spec.id;
     let params = env.default_params_bytes();
-    let (low, high) = env
-        .obs_bounds_bytes(&params)
-        .unwrap_or_else(|| {
-            let d = spec.obs_dim as usize;
-            (vec![f32::MIN; d], vec![f32::MAX; d])
-        });
+    let (low, high) = env.obs_bounds_bytes(&params).unwrap_or_else(|| {
+        let d = spec.obs_dim as usize;
+        (vec![f32::MIN; d], vec![f32::MAX; d])
+    });
     assert_eq!(low.len(), spec.obs_dim as usize, "{id}: bounds");
     let inside = |obs: &[f32], what: &str, t: u32| {
         for (j, v) in obs.iter().enumerate() {
@@ -244,7 +259,10 @@ pub fn spec(env: Arc<dyn Env>, seed: u32) {
         for (i, r) in v.rewards().unwrap().iter().enumerate() {
             assert!(r.is_finite(), "{id}: reward {r} of env {i} at step {t}");
             lengths[i] += 1;
-            assert!(lengths[i] <= spec.max_steps, "{id}: env {i} ran past the limit");
+            assert!(
+                lengths[i] <= spec.max_steps,
+                "{id}: env {i} ran past the limit"
+            );
             if lengths[i] == spec.max_steps {
                 assert!(truncated[i] || terminated[i], "{id}: env {i} not truncated");
             }
@@ -265,7 +283,11 @@ pub fn spec(env: Arc<dyn Env>, seed: u32) {
 pub fn bad_params(env: Arc<dyn Env>) {
     let id = env.spec().id;
     let good = env.default_params_bytes();
-    assert_eq!(env.check_params_bytes(&good), Ok(()), "{id}: default params");
+    assert_eq!(
+        env.check_params_bytes(&good),
+        Ok(()),
+        "{id}: default params"
+    );
     let nan = f32::NAN.to_bits().to_le_bytes().repeat(good.len() / 4);
     for (bad, what) in [(vec![0u8; good.len() + 4], "too long"), (nan, "NaN")] {
         assert!(env.check_params_bytes(&bad).is_err(), "{id}: {what} params");
