@@ -6,8 +6,10 @@ pub mod cartpole;
 pub mod four_rooms;
 pub mod lpg_grid;
 pub mod manipulation;
+pub mod meta_maze;
 pub mod mountain_car;
 pub mod pendulum;
+pub mod point_robot;
 
 use std::sync::{Arc, Mutex};
 
@@ -133,6 +135,14 @@ fn builtin() -> Vec<Registered> {
         Registered {
             id: "LpgGrid-rand_all",
             make: || Arc::new(lpg_grid::LpgGrid::new("rand_all").expect("an LPG preset")),
+        },
+        Registered {
+            id: "MetaMaze-misc",
+            make: || Arc::new(meta_maze::MetaMaze),
+        },
+        Registered {
+            id: "PointRobot-misc",
+            make: || Arc::new(point_robot::PointRobot),
         },
         Registered {
             id: "Manipulation-reach",

@@ -36,20 +36,27 @@ fn horizon(env: &dyn Env) -> u32 {
     env.spec().max_steps + 2
 }
 
-/// GPU step kernel against the CPU twin. Exact envs: every readable buffer bit for bit
+/// GPU step kernel against the CPU twin, from the tasks each drew (params sampled per env
+/// on the GPU and in the twin must agree). Exact envs: every readable buffer bit for bit
 /// (`assert_step_parity`). Float envs: teacher-forced (the twin's states are uploaded before
 /// every step, so errors cannot compound), rewards, observations and states within the
-/// env's tolerance, terminated and truncated equal. Where a float lands within tolerance of
-/// a threshold the two may decide a flag differently: such a step is accepted only if the
-/// GPU's final observation is within tolerance of the twin's (so the states agree and only
-/// the comparison flipped); the step is counted, its reward and next observation (which
-/// comes from a reset on one side only) are not compared, and such steps must stay rare
-/// (at most 1 in 1000 env-steps).
+/// env's tolerance, terminated, truncated and success equal. Where a float lands within
+/// tolerance of a threshold the two may decide `terminated` or `success` differently (both
+/// started the step from the same uploaded state): such a step is accepted only if, when
+/// an episode ended on one side, the GPU's final observation is within tolerance of the
+/// twin's (so the states agree and only the comparison flipped); it is counted, its reward
+/// and next observation and state (a reset or restart on one side only) are not compared,
+/// and such steps must stay rare (at most 1 in 1000 env-steps). Truncations come from
+/// integer time limits and must always agree.
 pub fn parity(env: Arc<dyn Env>, seed: u32) {
     let id = env.spec().id;
     let tol = env.tolerance();
     let steps = horizon(env.as_ref());
     let (mut g, mut c) = pair(env.clone(), BATCH, seed, ParamsInit::Default);
+    assert!(
+        words_close(&g.params().unwrap(), &c.params_bytes(), tol),
+        "{id}: params (tasks drawn per env) differ"
+    );
     if tol == 0.0 {
         assert_step_parity(&mut g, &mut c, steps);
         return;
@@ -65,17 +72,21 @@ pub fn parity(env: Arc<dyn Env>, seed: u32) {
         let (terminated, truncated) = (g.terminated().unwrap(), g.truncated().unwrap());
         let (rewards, obs) = (g.rewards().unwrap(), g.obs().unwrap());
         let (final_obs, states) = (g.final_obs().unwrap(), g.states().unwrap());
+        let success = g.success().unwrap();
         let size = env.state_size();
         for i in 0..BATCH as usize {
             let rows = i * d..(i + 1) * d;
-            let same_flags = terminated[i] == c.terminated[i] && truncated[i] == c.truncated[i];
-            if !same_flags {
-                assert_eq!(
-                    truncated[i], c.truncated[i],
-                    "{id}: truncated of env {i} at step {t} (time limits are integers)"
-                );
+            assert_eq!(
+                truncated[i], c.truncated[i],
+                "{id}: truncated of env {i} at step {t} (time limits are integers)"
+            );
+            if success[i] != c.success[i] && terminated[i] == c.terminated[i] {
+                flipped += 1;
+                continue;
+            }
+            if terminated[i] != c.terminated[i] {
                 let (gpu_final, twin_final) = match terminated[i] {
-                    true => (&final_obs[rows.clone()], &obs[rows.clone()]),
+                    true => (&final_obs[rows.clone()], &c.obs[rows.clone()]),
                     false => (&obs[rows.clone()], &c.final_obs[rows.clone()]),
                 };
                 assert!(
