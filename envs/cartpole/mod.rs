@@ -191,7 +191,7 @@ impl EnvKernel for CartPole {
         TrainConfig {
             envs: 256,
             steps: 128,
-            updates: 100,
+            updates: 40,
             lr: 2.5e-3,
             ..TrainConfig::default()
         }

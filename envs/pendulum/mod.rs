@@ -161,9 +161,9 @@ impl EnvKernel for Pendulum {
 
     fn train_defaults(&self) -> TrainConfig {
         TrainConfig {
-            envs: 256,
+            envs: 128,
             steps: 200,
-            updates: 100,
+            updates: 40,
             lr: 3e-3,
             gamma: 0.95,
             reward_scale: 0.1,
