@@ -47,17 +47,18 @@ fn ppo_solves_cartpole() {
     assert!(last >= 475.0, "mean return of the last 5 updates: {last}");
 }
 
-/// Pendulum-v1: a 200-step episode costs about -1200 under random torques (measured here
-/// with a learning rate of 0); the trained Gaussian policy must do far better.
+/// Pendulum-v1: a 200-step episode costs about -1200 under random torques (measured here:
+/// the same run with a learning rate of 0); a policy that swings up and holds the pendulum
+/// costs about -150 to -200. The trained Gaussian policy must get well under way to that.
 #[test]
 fn gaussian_ppo_swings_the_pendulum_up() {
     let mut c = TrainConfig::for_env("Pendulum-v1");
     let trained = mean_of_last(&returns("Pendulum-v1", &c), 5);
     c.lr = 0.0;
-    c.updates = 5;
-    let random = mean_of_last(&returns("Pendulum-v1", &c), 5);
+    c.updates = 3;
+    let random = mean_of_last(&returns("Pendulum-v1", &c), 3);
     assert!(
-        trained > 0.5 * random,
-        "mean return of the last 5 updates: trained {trained}, random {random}"
+        trained > -400.0 && random < -900.0,
+        "mean return of the last updates: trained {trained}, random {random}"
     );
 }

@@ -378,4 +378,95 @@ mod classic {
         let obs = observe(&PointRobot, &out.state, &task);
         assert!(near(obs[4], 0.1) && near(obs[5], -0.98), "{obs:?}");
     }
+
+    /// One step from an arbitrary state, against gymnax 1.0.1's `step_env` on JAX-CPU
+    /// (f32; values printed by `float()` and pasted here): the twins compute gymnax's
+    /// dynamics, not an approximation of them. Within 2e-6 relative (libm's and XLA's
+    /// sin/cos differ by an ulp or so; one RK4 step of Acrobot compounds a few).
+    #[test]
+    fn one_step_matches_gymnax_reference_values() {
+        let close = |got: &[f32], want: &[f32]| {
+            got.iter()
+                .zip(want)
+                .all(|(g, w)| (g - w).abs() <= 2e-6 * (1.0 + w.abs()))
+        };
+        let a = AcrobotState {
+            theta1: 0.3,
+            theta2: -1.2,
+            dtheta1: 1.5,
+            dtheta2: -2.0,
+            time: 0,
+        };
+        let out = Acrobot.step(rng::key(0), &a, 2, &AcrobotParams::default());
+        let s = out.state;
+        let want = [0.535_432_9, -1.437_791_8, 0.818_107_8, -0.366_972_7];
+        assert!(
+            close(&[s.theta1, s.theta2, s.dtheta1, s.dtheta2], &want),
+            "{s:?}"
+        );
+        assert_eq!((out.reward, out.terminated), (-1.0, false));
+        // Fast enough to wrap theta1 past pi and to clip dtheta2 at -9 pi.
+        let a = AcrobotState {
+            theta1: 3.0,
+            theta2: 0.5,
+            dtheta1: 12.0,
+            dtheta2: -25.0,
+            time: 0,
+        };
+        let s = Acrobot
+            .step(rng::key(0), &a, 0, &AcrobotParams::default())
+            .state;
+        let want = [-0.985_121_25, 2.137_495_5, 9.928_041, -17.866_413];
+        assert!(
+            close(&[s.theta1, s.theta2, s.dtheta1, s.dtheta2], &want),
+            "{s:?}"
+        );
+
+        let c = CartPoleState {
+            x: 0.1,
+            x_dot: -0.4,
+            theta: 0.05,
+            theta_dot: 0.7,
+            time: 0,
+        };
+        let s = CartPole
+            .step(rng::key(0), &c, 0, &CartPoleParams::default())
+            .state;
+        let want = [0.092, -0.595_778_2, 0.064, 1.007_994_1];
+        assert!(close(&[s.x, s.x_dot, s.theta, s.theta_dot], &want), "{s:?}");
+
+        // gymnax's action 1.3 is wgym's 1.3 / max_torque = 0.65.
+        let pd = PendulumState {
+            theta: 2.5,
+            theta_dot: -3.0,
+            last_u: 0.0,
+            time: 0,
+        };
+        let out = Pendulum.step(rng::key(0), &pd, [0.65], &PendulumParams::default());
+        let got = [out.state.theta, out.state.theta_dot, out.reward];
+        assert!(
+            close(&got, &[2.382_192_6, -2.356_145_9, -7.151_691_4]),
+            "{got:?}"
+        );
+
+        let m = MountainCarState {
+            position: -0.3,
+            velocity: 0.01,
+            time: 0,
+        };
+        let s = MountainCar
+            .step(rng::key(0), &m, 0, &MountainCarParams::discrete())
+            .state;
+        assert!(close(
+            &[s.position, s.velocity],
+            &[-0.292_554_05, 0.007_445_975]
+        ));
+        let pc = MountainCarParams::continuous();
+        let out = MountainCarContinuous.step(rng::key(0), &m, [-0.6], &pc);
+        let got = [out.state.position, out.state.velocity, out.reward];
+        assert!(
+            close(&got, &[-0.292_454_03, 0.007_545_975, -0.036]),
+            "{got:?}"
+        );
+    }
 }

@@ -163,7 +163,7 @@ impl EnvKernel for Pendulum {
         TrainConfig {
             envs: 128,
             steps: 200,
-            updates: 40,
+            updates: 30,
             lr: 3e-3,
             gamma: 0.95,
             reward_scale: 0.1,
