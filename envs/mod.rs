@@ -49,26 +49,6 @@ pub fn registry() -> Vec<Registered> {
 fn builtin() -> Vec<Registered> {
     vec![
         Registered {
-            id: "CartPole-v1",
-            make: || Arc::new(cartpole::CartPole),
-        },
-        Registered {
-            id: "Acrobot-v1",
-            make: || Arc::new(acrobot::Acrobot),
-        },
-        Registered {
-            id: "MountainCar-v0",
-            make: || Arc::new(mountain_car::MountainCar),
-        },
-        Registered {
-            id: "MountainCarContinuous-v0",
-            make: || Arc::new(mountain_car::MountainCarContinuous),
-        },
-        Registered {
-            id: "Pendulum-v1",
-            make: || Arc::new(pendulum::Pendulum),
-        },
-        Registered {
             id: "BernoulliBandit-misc",
             make: || Arc::new(bandit::Bandit::<2>::bernoulli()),
         },
@@ -135,6 +115,26 @@ fn builtin() -> Vec<Registered> {
         Registered {
             id: "LpgGrid-rand_all",
             make: || Arc::new(lpg_grid::LpgGrid::new("rand_all").expect("an LPG preset")),
+        },
+        Registered {
+            id: "CartPole-v1",
+            make: || Arc::new(cartpole::CartPole),
+        },
+        Registered {
+            id: "Acrobot-v1",
+            make: || Arc::new(acrobot::Acrobot),
+        },
+        Registered {
+            id: "MountainCar-v0",
+            make: || Arc::new(mountain_car::MountainCar),
+        },
+        Registered {
+            id: "MountainCarContinuous-v0",
+            make: || Arc::new(mountain_car::MountainCarContinuous),
+        },
+        Registered {
+            id: "Pendulum-v1",
+            make: || Arc::new(pendulum::Pendulum),
         },
         Registered {
             id: "MetaMaze-misc",
