@@ -77,7 +77,7 @@ pub fn is_wall(row: u32, col: u32) -> bool {
         return true;
     }
     let border = row == 0 || col == 0 || row == SIDE - 1 || col == SIDE - 1;
-    border || (row % 2 == 0 && col % 2 == 0)
+    border || (row.is_multiple_of(2) && col.is_multiple_of(2))
 }
 
 /// The free cells, row-major (gymnax's `coords`).
