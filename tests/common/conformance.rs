@@ -86,9 +86,15 @@ pub fn parity(env: Arc<dyn Env>, seed: u32) {
                 continue;
             }
             if terminated[i] != c.terminated[i] {
-                let (gpu_final, twin_final) = match terminated[i] {
-                    true => (&final_obs[rows.clone()], &c.obs[rows.clone()]),
-                    false => (&obs[rows.clone()], &c.final_obs[rows.clone()]),
+                // Where a side's episode ended its next state is a reset: compare the
+                // final observation there.
+                let gpu_final = match terminated[i] || truncated[i] {
+                    true => &final_obs[rows.clone()],
+                    false => &obs[rows.clone()],
+                };
+                let twin_final = match c.terminated[i] || c.truncated[i] {
+                    true => &c.final_obs[rows.clone()],
+                    false => &c.obs[rows.clone()],
                 };
                 assert!(
                     gpu_final
