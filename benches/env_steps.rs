@@ -22,6 +22,10 @@ fn env_steps(c: &mut Criterion) {
         "FourRooms-misc",
         "LpgGrid-dense",
         "LpgGrid-all",
+        "CartPole-v1",
+        "Acrobot-v1",
+        "Pendulum-v1",
+        "MetaMaze-misc",
     ] {
         let env = wgym::make(id).expect("registered");
         let mut vec_env = VecEnv::new(&gpu, env, VecEnvConfig::new(BATCH, 0)).expect("VecEnv");

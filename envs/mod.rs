@@ -1,25 +1,53 @@
 //! Every environment family, one folder each, and the registry of env ids.
 
+pub mod acrobot;
 pub mod bandit;
+pub mod cartpole;
 pub mod four_rooms;
 pub mod lpg_grid;
 pub mod manipulation;
+pub mod meta_maze;
 pub mod minatar;
+pub mod mountain_car;
+pub mod pendulum;
+pub mod point_robot;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::env::Env;
 use crate::error::{Error, Result};
 use manipulation::{Manipulation, Task};
 
 /// A registered env id and how to build it with its defaults.
+#[derive(Clone, Copy)]
 pub struct Registered {
     pub id: &'static str,
     pub make: fn() -> Arc<dyn Env>,
 }
 
+/// Envs registered at run time by [`register`] (a test's or an embedding program's).
+static EXTRA: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
+
+/// Register one more env id for this process: [`registry`] and [`make`] list it after the
+/// built-in ones. A registered id replaces nothing: an id already taken is an error.
+pub fn register(entry: Registered) -> Result<()> {
+    if registry().iter().any(|r| r.id == entry.id) {
+        return Err(Error::invalid(
+            "env registration",
+            format!("the id {} is already registered", entry.id),
+        ));
+    }
+    EXTRA.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+    Ok(())
+}
+
 /// All registered envs, in display order.
 pub fn registry() -> Vec<Registered> {
+    let extra = EXTRA.lock().unwrap_or_else(|e| e.into_inner());
+    builtin().into_iter().chain(extra.iter().copied()).collect()
+}
+
+fn builtin() -> Vec<Registered> {
     vec![
         Registered {
             id: "BernoulliBandit-misc",
@@ -88,6 +116,34 @@ pub fn registry() -> Vec<Registered> {
         Registered {
             id: "LpgGrid-rand_all",
             make: || Arc::new(lpg_grid::LpgGrid::new("rand_all").expect("an LPG preset")),
+        },
+        Registered {
+            id: "CartPole-v1",
+            make: || Arc::new(cartpole::CartPole),
+        },
+        Registered {
+            id: "Acrobot-v1",
+            make: || Arc::new(acrobot::Acrobot),
+        },
+        Registered {
+            id: "MountainCar-v0",
+            make: || Arc::new(mountain_car::MountainCar),
+        },
+        Registered {
+            id: "MountainCarContinuous-v0",
+            make: || Arc::new(mountain_car::MountainCarContinuous),
+        },
+        Registered {
+            id: "Pendulum-v1",
+            make: || Arc::new(pendulum::Pendulum),
+        },
+        Registered {
+            id: "MetaMaze-misc",
+            make: || Arc::new(meta_maze::MetaMaze),
+        },
+        Registered {
+            id: "PointRobot-misc",
+            make: || Arc::new(point_robot::PointRobot),
         },
         Registered {
             id: "Asterix-MinAtar",

@@ -119,6 +119,17 @@ pub trait EnvKernel: Send + Sync + 'static {
     fn train_defaults(&self) -> TrainConfig {
         TrainConfig::generic_env_defaults()
     }
+    /// How far the GPU kernel may stray from this twin in one step: 0 for exact envs;
+    /// float dynamics (sin, cos, sqrt, fused multiply-adds) allow `tolerance * (1 + |x|)`
+    /// per observation, reward and state word.
+    fn tolerance(&self) -> f32 {
+        0.0
+    }
+    /// Declared bounds of the observation under `params` (low, high per entry), as
+    /// gymnax's observation space; `None`: only finiteness is promised.
+    fn obs_bounds(&self, _params: &Self::Params) -> Option<(Vec<f32>, Vec<f32>)> {
+        None
+    }
 }
 
 /// Byte-level, object-safe view of an [`EnvKernel`], used by the drivers and the registry.
@@ -140,6 +151,10 @@ pub trait Env: Send + Sync {
     fn observe_bytes(&self, state: &[u8], params: &[u8], obs: &mut [f32]);
     /// [`EnvKernel::train_defaults`].
     fn train_defaults(&self) -> TrainConfig;
+    /// [`EnvKernel::tolerance`].
+    fn tolerance(&self) -> f32;
+    /// [`EnvKernel::obs_bounds`] of params bytes.
+    fn obs_bounds_bytes(&self, params: &[u8]) -> Option<(Vec<f32>, Vec<f32>)>;
 }
 
 fn read<T: Pod>(bytes: &[u8]) -> T {
@@ -210,5 +225,11 @@ impl<K: EnvKernel> Env for K {
     }
     fn train_defaults(&self) -> TrainConfig {
         EnvKernel::train_defaults(self)
+    }
+    fn tolerance(&self) -> f32 {
+        EnvKernel::tolerance(self)
+    }
+    fn obs_bounds_bytes(&self, params: &[u8]) -> Option<(Vec<f32>, Vec<f32>)> {
+        self.obs_bounds(&read(params))
     }
 }

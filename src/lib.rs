@@ -25,7 +25,7 @@ pub mod envs;
 pub use cpu_vec_env::CpuVecEnv;
 pub use driver::RolloutStats;
 pub use env::{Env, EnvKernel, EnvSpec, StepOut};
-pub use envs::{make, registry};
+pub use envs::{make, register, registry, Registered};
 pub use error::{Error, Result};
 pub use gpu::Gpu;
 pub use vec_env::{ParamsInit, VecEnv, VecEnvConfig};

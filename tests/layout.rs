@@ -93,20 +93,6 @@ fn four_rooms_structs_match() {
 }
 
 #[test]
-fn every_registered_env_composes_under_every_driver_with_matching_sizes() {
-    for r in wgym::registry() {
-        let env = (r.make)();
-        for driver in [Driver::Step, Driver::Rollout, Driver::SampleParams] {
-            let m = module(env.as_ref(), driver);
-            let (state, _) = m.struct_layout("EnvState").unwrap();
-            let (params, _) = m.struct_layout("EnvParams").unwrap();
-            assert_eq!(state as usize, env.state_size(), "{} EnvState", r.id);
-            assert_eq!(params as usize, env.params_size(), "{} EnvParams", r.id);
-        }
-    }
-}
-
-#[test]
 fn modules_are_specialised_for_the_params_of_the_batch() {
     let env = Bandit::<2>::bernoulli();
     let gymnax = BanditParams::<2>::gymnax();

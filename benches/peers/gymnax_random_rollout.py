@@ -36,7 +36,11 @@ import sys
 import time
 from importlib import metadata
 
-DEFAULT_ENVS = ["BernoulliBandit-misc", "GaussianBandit-misc", "FourRooms-misc"]
+DEFAULT_ENVS = [
+    "BernoulliBandit-misc", "GaussianBandit-misc", "FourRooms-misc",
+    "CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0",
+    "Pendulum-v1", "MetaMaze-misc", "PointRobot-misc",
+]
 
 
 def parse_args() -> argparse.Namespace:
@@ -69,7 +73,15 @@ def make_rollout(env, env_params, batch: int, steps: int):
     import jax
     import jax.numpy as jnp
 
-    num_actions = env.action_space(env_params).n
+    space = env.action_space(env_params)
+
+    def sample_actions(key):
+        # Discrete spaces: uniform indices; Box spaces: uniform in [low, high] (wgym's
+        # random continuous actions are uniform in [-1, 1], its units of the same box).
+        if hasattr(space, "n"):
+            return jax.random.randint(key, (batch,), 0, space.n)
+        return jax.random.uniform(key, (batch, *space.shape), minval=space.low,
+                                  maxval=space.high)
 
     def step_one(key, state, action):
         out = env.step(key, state, action, env_params)
@@ -88,7 +100,7 @@ def make_rollout(env, env_params, batch: int, steps: int):
     def body(carry, _):
         key, state, rew_sum, done_cnt, obs_sum = carry
         key, k_act, k_step = jax.random.split(key, 3)
-        actions = jax.random.randint(k_act, (batch,), 0, num_actions)
+        actions = sample_actions(k_act)
         step_keys = jax.random.split(k_step, batch)
         obs, state, reward, done = vstep(step_keys, state, actions)
         rew_sum = rew_sum + reward.astype(jnp.float32)

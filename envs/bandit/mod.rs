@@ -331,6 +331,13 @@ impl<const K: usize> EnvKernel for Bandit<K> {
             ..TrainConfig::default()
         }
     }
+    /// Gaussian rewards use log and cos (Box-Muller); Bernoulli bandits are exact.
+    fn tolerance(&self) -> f32 {
+        match self.kind {
+            RewardKind::Bernoulli => 0.0,
+            RewardKind::Gaussian => 4.0 * rng::NORMAL_TOLERANCE,
+        }
+    }
     fn observe(&self, s: &BanditState<K>, p: &BanditParams<K>, obs: &mut [f32]) {
         obs[0] = s.last_reward;
         for arm in 0..Self::ARMS {

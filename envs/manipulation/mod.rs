@@ -476,6 +476,11 @@ impl EnvKernel for Manipulation {
         }
     }
 
+    /// sqrt, exp, log, sin/cos and atan2 differ by a few ulps between adapters and libm.
+    fn tolerance(&self) -> f32 {
+        1e-4
+    }
+
     fn train_defaults(&self) -> TrainConfig {
         // Dense Meta-World rewards of up to 10 per step: scaled, with a shorter horizon.
         TrainConfig {

@@ -251,6 +251,9 @@ impl EnvKernel for Asterix {
         }
     }
 
+    fn obs_bounds(&self, _p: &AsterixParams) -> Option<(Vec<f32>, Vec<f32>)> {
+        Some(super::binary_obs_bounds(CHANNELS))
+    }
     fn observe(&self, s: &AsterixState, _p: &AsterixParams, obs: &mut [f32]) {
         put(obs, CHANNELS, s.player_y, s.player_x, 0);
         for i in 0..8 {

@@ -188,6 +188,9 @@ impl EnvKernel for Breakout {
         }
     }
 
+    fn obs_bounds(&self, _p: &BreakoutParams) -> Option<(Vec<f32>, Vec<f32>)> {
+        Some(super::binary_obs_bounds(CHANNELS))
+    }
     fn observe(&self, s: &BreakoutState, _p: &BreakoutParams, obs: &mut [f32]) {
         put(obs, CHANNELS, 9, s.pos, 0);
         put(obs, CHANNELS, s.ball_y, s.ball_x, 1);

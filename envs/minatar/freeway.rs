@@ -179,6 +179,9 @@ impl EnvKernel for Freeway {
         }
     }
 
+    fn obs_bounds(&self, _p: &FreewayParams) -> Option<(Vec<f32>, Vec<f32>)> {
+        Some(super::binary_obs_bounds(CHANNELS))
+    }
     fn observe(&self, s: &FreewayState, _p: &FreewayParams, obs: &mut [f32]) {
         put(obs, CHANNELS, s.pos, 4, 0);
         for i in 0..8 {

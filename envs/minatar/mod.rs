@@ -59,3 +59,9 @@ pub fn check_common(max_steps: u32, sticky_action_prob: f32) -> Result<(), Strin
     }
     Ok(())
 }
+
+/// Every cell of every channel is 0 or 1: gymnax's `Box(0, 1, (10, 10, C))`.
+pub(crate) fn binary_obs_bounds(channels: u32) -> (Vec<f32>, Vec<f32>) {
+    let n = 100 * channels as usize;
+    (vec![0.0; n], vec![1.0; n])
+}

@@ -239,6 +239,9 @@ impl EnvKernel for SpaceInvaders {
         }
     }
 
+    fn obs_bounds(&self, _p: &SpaceInvadersParams) -> Option<(Vec<f32>, Vec<f32>)> {
+        Some(super::binary_obs_bounds(CHANNELS))
+    }
     fn observe(&self, s: &SpaceInvadersState, _p: &SpaceInvadersParams, obs: &mut [f32]) {
         put(obs, CHANNELS, 9, s.pos, 0);
         let heading = if s.alien_dir < 0 { 2 } else { 3 };

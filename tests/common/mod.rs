@@ -138,3 +138,4 @@ pub fn scratch(binary: &str, name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+pub mod conformance;
