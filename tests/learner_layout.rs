@@ -102,6 +102,8 @@ fn algorithm_structs_match() {
                 successes,
                 last_value,
                 episode_success,
+                episode_length,
+                length_sum,
             ]
         );
     }
