@@ -66,6 +66,7 @@ fn default_params<'py>(py: Python<'py>, env_id: &str) -> PyResult<Bound<'py, PyB
 }
 
 /// The two implementations of a batch: the GPU kernels and their CPU twin.
+#[allow(clippy::large_enum_variant)] // one per batch: its size does not matter
 enum Backend {
     Gpu(VecEnv),
     Cpu(CpuVecEnv),
@@ -260,7 +261,7 @@ impl Batch {
     fn step<'py>(&mut self, py: Python<'py>, actions: &[u8]) -> PyResult<Vec<Bound<'py, PyBytes>>> {
         let words: Vec<u32> = bytemuck::pod_collect_to_vec(actions);
         let expected = self.num_envs as usize * self.action_words;
-        if words.len() != expected || actions.len() % 4 != 0 {
+        if words.len() != expected || !actions.len().is_multiple_of(4) {
             return Err(PyValueError::new_err(format!(
                 "actions of {} bytes: expected {expected} words of 4 bytes",
                 actions.len()
