@@ -2,11 +2,15 @@
 //! between Python and wgym's public API (the registry, `VecEnv` and its CPU twin
 //! `CpuVecEnv`); numpy views, spaces and input checks live in `wgym/__init__.py`.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyKeyError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use wgym::learn::report::LogRow;
+use wgym::learn::run::Run;
+use wgym::learn::TrainConfig;
 use wgym::{CpuVecEnv, Env, Error, Gpu, ParamsInit, VecEnv, VecEnvConfig};
 
 /// wgym's errors as the Python exceptions a user expects: bad input is a ValueError (an
@@ -298,10 +302,87 @@ impl Batch {
     }
 }
 
+/// A training run (`wgym::learn::run::Run`, what `wgym train` drives), stepped from
+/// Python one update at a time so that Ctrl-C lands between updates.
+#[pyclass(module = "wgym._native")]
+struct TrainRun {
+    run: Run,
+}
+
+/// One log row: (update, env_steps, seconds, mean_return, episodes, successes,
+/// policy_loss, value_loss, entropy, approx_kl, clip_frac, grad_norm).
+type Row = (u32, u64, f64, f32, f32, f32, f32, f32, f32, f32, f32, f32);
+
+fn row(r: &LogRow) -> Row {
+    let (mean_return, ..) = r.return_spread();
+    (
+        r.update,
+        r.env_steps,
+        r.seconds,
+        mean_return,
+        r.episodes,
+        r.successes,
+        r.policy_loss,
+        r.value_loss,
+        r.entropy,
+        r.approx_kl,
+        r.clip_frac,
+        r.grad_norm,
+    )
+}
+
+#[pymethods]
+impl TrainRun {
+    /// A fresh run of `agents` agents on `env_id` writing to `out`; `config_toml` overlays
+    /// the env's training defaults (unknown keys are a ValueError).
+    #[staticmethod]
+    fn start(
+        py: Python<'_>,
+        env_id: &str,
+        config_toml: &str,
+        agents: u32,
+        out: PathBuf,
+    ) -> PyResult<TrainRun> {
+        find_env(env_id)?;
+        let config = TrainConfig::from_toml(env_id, config_toml).map_err(to_py)?;
+        let gpu = gpu()?;
+        let run = py.detach(|| Run::start(&gpu, env_id, agents, config, &out).map_err(to_py))?;
+        Ok(TrainRun { run })
+    }
+
+    /// The run whose checkpoint is in `out`, where it stopped.
+    #[staticmethod]
+    fn resume(py: Python<'_>, out: PathBuf) -> PyResult<TrainRun> {
+        let gpu = gpu()?;
+        let run = py.detach(|| Run::resume(&gpu, &out, None).map_err(to_py))?;
+        Ok(TrainRun { run })
+    }
+
+    fn done(&self) -> bool {
+        self.run.done()
+    }
+
+    /// One update (the GIL released), checkpointing when due or when `checkpoint` asks.
+    fn step(&mut self, py: Python<'_>, checkpoint: bool) -> PyResult<()> {
+        py.detach(|| self.run.step(checkpoint).map(drop).map_err(to_py))
+    }
+
+    /// Write the checkpoint, log and curve now.
+    fn save(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.run.save().map_err(to_py))
+    }
+
+    /// The log rows so far (see `Row`).
+    fn history(&self) -> Vec<Row> {
+        self.run.history().iter().map(row).collect()
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(envs, m)?)?;
     m.add_function(wrap_pyfunction!(default_params, m)?)?;
     m.add_class::<Batch>()?;
+    m.add_class::<TrainRun>()?;
     Ok(())
 }

@@ -14,11 +14,14 @@ of the finished one (rows where ``info["_final_obs"]`` is True). Actions are nev
 
 from typing import NamedTuple, Optional
 
+import json
+import os
+
 import numpy as np
 
 from . import _native
 
-__all__ = ["make", "envs", "EnvSpec", "VecEnv", "Space", "STATS_DTYPE"]
+__all__ = ["make", "envs", "train", "TrainResult", "EnvSpec", "VecEnv", "Space", "STATS_DTYPE"]
 
 AUTORESET_MODE = "same-step"
 
@@ -264,3 +267,105 @@ def _autoreset_mode():
     except ImportError:
         return AUTORESET_MODE
     return AutoresetMode.SAME_STEP
+
+
+# The columns of a training log and their dtypes, in the order of the rows wgym returns.
+_LOG_DTYPES = {
+    "update": np.uint32,
+    "env_steps": np.uint64,
+    "seconds": np.float64,
+    "mean_return": np.float32,
+    "episodes": np.float32,
+    "successes": np.float32,
+    "policy_loss": np.float32,
+    "value_loss": np.float32,
+    "entropy": np.float32,
+    "approx_kl": np.float32,
+    "clip_frac": np.float32,
+    "grad_norm": np.float32,
+}
+LOG_COLUMNS = tuple(_LOG_DTYPES)
+
+
+class TrainResult(NamedTuple):
+    """A training run's log, one numpy array per column of ``LOG_COLUMNS`` (one entry per
+    logged update; ``mean_return`` is the mean over agents), and its run directory
+    (``checkpoint.bin``, ``log.csv``, the curve and ``config.toml``, as ``wgym train``
+    writes them)."""
+
+    log: dict
+    out: str
+
+
+def train(env_id, config=None, agents=1, out=None, resume=False):
+    """Train ``agents`` independent agents on ``env_id``: the same run as ``wgym train``.
+
+    Args:
+        env_id: a registered id (KeyError lists them).
+        config: None for the env's training defaults, a dict of settings over them
+            (nested dicts for TOML tables, e.g. ``{"network": {"hidden": [16, 16]}}``),
+            or the path of a TOML file. Unknown keys raise ValueError.
+        agents: agents trained at once, each with its own seed, weights and envs.
+        out: the run directory (default ``runs/<env_id>``); a fresh run refuses one that
+            holds a checkpoint.
+        resume: continue the run in ``out`` from its checkpoint (``env_id`` and
+            ``config`` must match what it was started with; they come from the
+            checkpoint).
+
+    Ctrl-C (KeyboardInterrupt) stops after the update in progress, writes a checkpoint
+    and re-raises; ``train(env_id, out=out, resume=True)`` continues it to the same bytes
+    as an uninterrupted run. Returns a ``TrainResult``.
+    """
+    out = os.fspath(out) if out is not None else os.path.join("runs", env_id)
+    checkpoint = os.path.join(out, "checkpoint.bin")
+    if resume:
+        run = _native.TrainRun.resume(out)
+    else:
+        if os.path.exists(checkpoint):
+            raise ValueError(f"{out} holds a run's checkpoint: resume it or choose another out")
+        run = _native.TrainRun.start(env_id, _config_toml(config), _u32("agents", agents), out)
+    try:
+        while not run.done():
+            run.step(False)
+    except KeyboardInterrupt:
+        run.save()
+        raise KeyboardInterrupt(
+            f"training stopped; checkpoint in {out}: continue with "
+            f"wgym.train({env_id!r}, out={out!r}, resume=True)"
+        ) from None
+    columns = list(zip(*run.history())) or [()] * len(LOG_COLUMNS)
+    log = {
+        name: np.asarray(column, dtype) for (name, dtype), column in zip(_LOG_DTYPES.items(), columns)
+    }
+    return TrainResult(log, out)
+
+
+def _config_toml(config):
+    """A config as TOML text: a dict written out, a path read."""
+    if config is None:
+        return ""
+    if isinstance(config, (str, os.PathLike)):
+        with open(config) as f:
+            return f.read()
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict or a path, not {type(config).__name__}")
+    lines, tables = [], []
+    for key, value in config.items():
+        if isinstance(value, dict):
+            tables.append(f"[{key}]")
+            tables += [f"{k} = {_toml_value(v)}" for k, v in value.items()]
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines + tables) + "\n"
+
+
+def _toml_value(value):
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return repr(value.item() if hasattr(value, "item") else value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    raise TypeError(f"config value {value!r} is not a TOML scalar, list or table")
