@@ -180,6 +180,19 @@ impl Backend {
         Ok(bytemuck::cast_slice(&stats).to_vec())
     }
 
+    /// Draw every env's task again from the distribution `base` describes (see
+    /// `VecEnv::sample_tasks`; the twin is checked by the GPU batch's rules).
+    fn sample_tasks(&mut self, base: &[u8], seed: u32, task_group: u32) -> wgym::Result<()> {
+        let key = wgym::rng::key(seed);
+        match self {
+            Backend::Gpu(env) => env.sample_tasks(base, key, task_group),
+            Backend::Cpu(twin) => {
+                twin.sample_tasks(base, key, task_group);
+                Ok(())
+            }
+        }
+    }
+
     fn params(&self) -> wgym::Result<Vec<u8>> {
         match self {
             Backend::Gpu(env) => env.params(),
@@ -291,6 +304,36 @@ impl Batch {
     fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let params = py.detach(|| self.backend.params().map_err(to_py))?;
         Ok(PyBytes::new(py, &params))
+    }
+
+    /// Draw every env's task again from `base` (one params struct): envs i with equal
+    /// i / `task_group` share a draw from `seed`.
+    fn sample_tasks(
+        &mut self,
+        py: Python<'_>,
+        base: &[u8],
+        seed: u32,
+        task_group: u32,
+    ) -> PyResult<()> {
+        if self.kind == "cpu" {
+            // The twin trusts its input: hold it to the GPU batch's checks of `base`.
+            let env = find_env(&self.env_id)?;
+            if base.len() != env.params_size() {
+                let size = env.params_size();
+                return Err(PyValueError::new_err(format!(
+                    "task distribution of {} bytes: expected one params struct of {size}",
+                    base.len()
+                )));
+            }
+            env.check_params_bytes(base).map_err(|why| {
+                PyValueError::new_err(format!("invalid task distribution: {why}"))
+            })?;
+        }
+        py.detach(|| {
+            self.backend
+                .sample_tasks(base, seed, task_group)
+                .map_err(to_py)
+        })
     }
 
     /// The device's description ("cpu twin" for the CPU backend).

@@ -120,3 +120,25 @@ def test_per_env_params_round_trip():
     per_env = np.repeat(default[:1], 4, axis=0)
     envs = wgym.make(env_id, 4, params=per_env)
     assert envs.params().shape == (4, default.shape[1])
+
+
+@pytest.mark.parametrize("env_id", ["LpgGrid-rand_small", "Manipulation-mt10"])
+def test_task_sampling_matches_cpu_twin(env_id):
+    """Envs that sample a task per env draw the same tasks on the GPU and the CPU twin, at
+    creation and again from a distribution with sample_tasks, shared within groups."""
+    n = 8
+    gpu = wgym.make(env_id, n, seed=4)
+    cpu = wgym.make(env_id, n, seed=4, backend="cpu")
+    assert gpu.params().shape[0] == n
+    np.testing.assert_array_equal(gpu.params(), cpu.params())
+    base = np.frombuffer(wgym._native.default_params(env_id), np.uint8)
+    for envs in (gpu, cpu):
+        envs.sample_tasks(base, seed=11, task_group=4)
+    drawn = gpu.params()
+    np.testing.assert_array_equal(drawn, cpu.params())
+    np.testing.assert_array_equal(drawn[0], drawn[3])
+    assert not np.array_equal(drawn[0], drawn[4]), "groups drew the same task"
+    with pytest.raises(ValueError, match="task distribution"):
+        gpu.sample_tasks(base[:-4], seed=1)
+    with pytest.raises(ValueError, match="task distribution"):
+        cpu.sample_tasks(base[:-4], seed=1)

@@ -28,3 +28,10 @@ def test_vector_env(env_id):
         assert envs.observation_space.contains(obs)
     again, _ = envs.reset(seed=3)
     np.testing.assert_array_equal(again, envs.reset(seed=3)[0])
+
+
+def test_as_gymnasium_shares_the_batch():
+    batch = wgym.make("FourRooms-misc", 4, seed=2)
+    envs = batch.as_gymnasium()
+    assert isinstance(envs, gymnasium.vector.VectorEnv) and envs.batch is batch
+    np.testing.assert_array_equal(envs.reset(seed=2)[0], batch.reset(seed=2)[0])

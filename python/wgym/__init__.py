@@ -227,6 +227,21 @@ class VecEnv:
         raw = np.frombuffer(self._native.params(), np.uint8)
         return raw.reshape(-1, self.spec.params_size)
 
+    def sample_tasks(self, base, seed, task_group=1):
+        """Draw every env's task (params) again, on the device, from the distribution one
+        params struct ``base`` (bytes or an array, e.g. a row of ``params()``) describes:
+        envs i with equal ``i // task_group`` share a draw from ``seed``. The batch must
+        hold per-env params (made with one struct per env, or an env that samples tasks).
+        """
+        raw = base if isinstance(base, bytes) else np.ascontiguousarray(base).tobytes()
+        self._native.sample_tasks(raw, _u32("seed", seed), _u32("task_group", task_group))
+
+    def as_gymnasium(self):
+        """This batch as a ``gymnasium.vector.VectorEnv`` (needs gymnasium)."""
+        from .gymnasium import VectorEnv
+
+        return VectorEnv.wrap(self)
+
     def close(self):
         """Nothing to release early; present for Gymnasium compatibility."""
 

@@ -18,8 +18,18 @@ class VectorEnv(gymnasium.vector.VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
 
     def __init__(self, env_id, num_envs, seed=0, params=None, backend="gpu"):
-        self.batch = make(env_id, num_envs, seed=seed, params=params, backend=backend)
-        self.num_envs = num_envs
+        self._adopt(make(env_id, num_envs, seed=seed, params=params, backend=backend))
+
+    @classmethod
+    def wrap(cls, batch):
+        """An existing ``wgym.VecEnv`` as a Gymnasium VectorEnv (sharing its state)."""
+        env = cls.__new__(cls)
+        env._adopt(batch)
+        return env
+
+    def _adopt(self, batch):
+        self.batch = batch
+        self.num_envs = batch.num_envs
         self.single_observation_space = self.batch.single_observation_space
         self.single_action_space = self.batch.single_action_space
         self.observation_space = self.batch.observation_space
