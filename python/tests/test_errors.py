@@ -85,7 +85,7 @@ def test_bad_rollout_and_reset_arguments(discrete):
 
 
 def test_batch_over_a_device_limit_is_a_value_error():
-    with pytest.raises(ValueError, match="smaller batch"):
+    with pytest.raises(ValueError, match="device limit"):
         wgym.make("FourRooms-misc", 2**31)
 
 
