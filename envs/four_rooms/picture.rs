@@ -1,4 +1,4 @@
-//! FourRooms-misc for `wgym render`: the map's walls, the goal and the agent.
+//! FourRooms-misc for `wgym render`: the map's walls, the goal cell and the agent.
 
 use crate::picture::{cells, disc, titled, Area, Picture, View, AGENT, FLOOR, GOAL, WALL};
 
@@ -19,11 +19,12 @@ impl Picture for FourRoomsPicture {
         let grid = cells(&body, side, side, &|r, c| {
             if wall(r, c) {
                 WALL
+            } else if (r, c) == (s.goal_row, s.goal_col) {
+                GOAL
             } else {
                 FLOOR
             }
         })?;
-        disc(&body, grid, s.goal_row, s.goal_col, GOAL)?;
         disc(&body, grid, s.row, s.col, AGENT)
     }
 }

@@ -1,4 +1,4 @@
-//! MetaMaze-misc for `wgym render`: the maze's walls, the hidden goal and the agent.
+//! MetaMaze-misc for `wgym render`: the maze's walls, the hidden goal's cell and the agent.
 
 use crate::picture::{cells, disc, titled, Area, Picture, View, AGENT, FLOOR, GOAL, WALL};
 
@@ -17,11 +17,12 @@ impl Picture for MetaMazePicture {
         let grid = cells(&body, SIDE, SIDE, &|r, c| {
             if is_wall(r, c) {
                 WALL
+            } else if (r, c) == (s.goal_row, s.goal_col) {
+                GOAL
             } else {
                 FLOOR
             }
         })?;
-        disc(&body, grid, s.goal_row, s.goal_col, GOAL)?;
         disc(&body, grid, s.row, s.col, AGENT)
     }
 }
