@@ -12,6 +12,7 @@ pub mod files;
 pub mod gpu;
 pub mod learn;
 pub mod meta;
+pub mod picture;
 pub mod plan;
 pub mod plot;
 pub mod render;

@@ -1,5 +1,5 @@
 //! `wgym render`: the pictures a person looks at (GIF and PNG strip) from the scripted
-//! policy and from a trained checkpoint, and a clear error for every bad input.
+//! policy, random play and a trained checkpoint, and a clear error for every bad input.
 
 mod common;
 
@@ -124,15 +124,32 @@ fn bad_render_requests_are_clear_errors() {
     let dir = scratch("bad");
     let out_png = dir.join("x.png");
     let png = out_png.to_str().unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["render", "--out", png], "--env ID and/or --checkpoint"),
+        // An env without a picture: the error names those that have one.
         (
-            &["render", "--env", "FourRooms-misc", "--out", png],
-            "single-task Manipulation-*",
+            &["render", "--env", "BernoulliBandit-misc", "--out", png],
+            "render draws FourRooms-misc, ",
+        ),
+        (
+            &["render", "--env", "BernoulliBandit-misc", "--out", png],
+            "CartPole-v1, ",
         ),
         (
             &["render", "--env", "Manipulation-mt10", "--out", png],
-            "single-task Manipulation-*",
+            "Manipulation-reach, ",
+        ),
+        (
+            &[
+                "render",
+                "--env",
+                "CartPole-v1",
+                "--policy",
+                "scripted",
+                "--out",
+                png,
+            ],
+            "CartPole-v1 has no scripted policy",
         ),
         (
             &["render", "--env", "Manipulation-reach", "--out", "x.bmp"],
@@ -149,4 +166,124 @@ fn bad_render_requests_are_clear_errors() {
         );
     }
     assert!(!out_png.exists());
+}
+
+/// Pixels per frame of each newly drawable family, by one of its env ids.
+const PICTURES: [(&str, (u32, u32)); 9] = [
+    ("FourRooms-misc", (480, 400)),
+    ("MetaMaze-misc", (480, 400)),
+    ("LpgGrid-long_dense", (600, 420)),
+    ("CartPole-v1", (480, 400)),
+    ("Acrobot-v1", (480, 400)),
+    ("MountainCar-v0", (480, 400)),
+    ("MountainCarContinuous-v0", (480, 400)),
+    ("Pendulum-v1", (480, 400)),
+    ("PointRobot-misc", (480, 400)),
+];
+
+/// Distinct colours in an image: a blank or one-colour frame has one or two.
+fn colours(image: &image::RgbImage) -> usize {
+    image
+        .pixels()
+        .map(|p| p.0)
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
+#[test]
+fn grid_worlds_and_classic_control_render_random_play() {
+    let dir = scratch("families");
+    for (env, (w, h)) in PICTURES {
+        let png = dir.join(format!("{env}.png"));
+        let said = ok(&[
+            "render",
+            "--env",
+            env,
+            "--policy",
+            "random",
+            "--out",
+            png.to_str().unwrap(),
+            "--frames",
+            "2",
+            "--steps",
+            "8",
+        ]);
+        assert!(said.starts_with(&format!("{env}: ")), "{said}");
+        let strip = image::open(&png).unwrap().to_rgb8();
+        assert_eq!(strip.dimensions(), (2 * w, h), "{env}");
+        // Text, the scene's parts and their edges: far more than a blank frame's colours.
+        assert!(colours(&strip) >= 8, "{env}: {} colours", colours(&strip));
+        // The agent, cart, links, car or rod in colour: a few hundred saturated pixels,
+        // not only grey walls, black lines and text.
+        let coloured = strip
+            .pixels()
+            .filter(|p| {
+                let [r, g, b] = p.0;
+                r.max(g).max(b) - r.min(g).min(b) > 60
+            })
+            .count();
+        assert!(coloured > 300, "{env}: {coloured} coloured pixels");
+
+        let gif = dir.join(format!("{env}.gif"));
+        ok(&[
+            "render",
+            "--env",
+            env,
+            "--out",
+            gif.to_str().unwrap(),
+            "--steps",
+            "4",
+            "--every",
+            "2",
+        ]);
+        let file = std::fs::File::open(&gif).unwrap();
+        let decoder = image::codecs::gif::GifDecoder::new(file).unwrap();
+        let frames = image::AnimationDecoder::into_frames(decoder)
+            .collect_frames()
+            .unwrap();
+        assert!(frames.len() >= 2, "{env}: {} GIF frames", frames.len());
+        let first = frames[0].buffer();
+        assert_eq!(first.dimensions(), (w, h), "{env}");
+        let distinct: std::collections::HashSet<[u8; 4]> = first.pixels().map(|p| p.0).collect();
+        assert!(distinct.len() >= 4, "{env}: a blank GIF frame");
+    }
+}
+
+#[test]
+fn a_trained_grid_world_checkpoint_renders_its_policy() {
+    let dir = scratch("grid-checkpoint");
+    let run = dir.join("run");
+    let config = dir.join("small.toml");
+    std::fs::write(
+        &config,
+        "envs = 8\nsteps = 16\nupdates = 1\nminibatches = 2\nepochs = 1\n[network]\nhidden = [8]\n",
+    )
+    .unwrap();
+    ok(&[
+        "train",
+        "--env",
+        "FourRooms-misc",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let png = dir.join("policy.png");
+    let said = ok(&[
+        "render",
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap(),
+        "--steps",
+        "10",
+        "--frames",
+        "3",
+    ]);
+    assert!(said.starts_with("FourRooms-misc: 10 steps"), "{said}");
+    let strip = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(strip.dimensions(), (3 * 480, 400));
+    // The agent (red) in each frame and the goal cell (green).
+    assert!(count(&strip, [214, 39, 40]) > 3 * 200, "no agent drawn");
+    assert!(count(&strip, [44, 160, 44]) > 3 * 200, "no goal drawn");
 }

@@ -2,6 +2,8 @@
 //! README.md; GPU side: env.wgsl. Float dynamics: the GPU agrees with the twin within
 //! [`TOLERANCE`] per step.
 
+pub mod picture;
+
 use std::f32::consts::PI;
 
 use bytemuck::{Pod, Zeroable};

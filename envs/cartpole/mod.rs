@@ -1,6 +1,8 @@
 //! CartPole-v1 (gymnax, after Barto, Sutton & Anderson 1983). Spec: README.md; GPU side:
 //! env.wgsl. Float dynamics: the GPU agrees with the twin within [`TOLERANCE`].
 
+pub mod picture;
+
 use bytemuck::{Pod, Zeroable};
 
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};

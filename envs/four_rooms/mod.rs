@@ -1,6 +1,8 @@
 //! FourRooms-misc (gymnax, after Sutton, Precup & Singh 1999). Spec: README.md; GPU side:
 //! env.wgsl. Integer state and dynamics: GPU and twin agree bit for bit.
 
+pub mod picture;
+
 use bytemuck::{Pod, Zeroable};
 
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};

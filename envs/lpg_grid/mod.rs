@@ -3,6 +3,8 @@
 //! Spec: README.md; GPU side: env.wgsl. Integer dynamics and exact float draws: GPU and twin
 //! agree bit for bit.
 
+pub mod picture;
+
 use bytemuck::{Pod, Zeroable};
 
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};

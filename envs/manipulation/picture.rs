@@ -223,3 +223,55 @@ fn view<DB: DrawingBackend>(
     plot.draw(&Circle::new(p(tcp), 3, HAND.filled()))?;
     Ok(())
 }
+
+/// The single-task Manipulation-* envs for `wgym render`, with their scripted policy.
+struct ManipulationPicture(Task);
+
+/// The picture of a single-task `Manipulation-<task>` id.
+pub fn for_env(id: &str) -> Option<Box<dyn crate::picture::Picture>> {
+    let name = id.strip_prefix("Manipulation-")?;
+    let task = super::TASKS.into_iter().find(|t| t.name() == name)?;
+    Some(Box::new(ManipulationPicture(task)))
+}
+
+impl crate::picture::Picture for ManipulationPicture {
+    fn size(&self) -> (u32, u32) {
+        (640, 340)
+    }
+
+    fn delay_ms(&self) -> u32 {
+        40
+    }
+
+    fn scripted(&self) -> Option<Box<crate::render::Policy>> {
+        let task = self.0;
+        Some(Box::new(move |obs: &[f32]| {
+            super::scripted::action(task, obs)
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        }))
+    }
+
+    fn draw(
+        &self,
+        area: &crate::picture::Area<'_>,
+        view: &crate::picture::View,
+    ) -> Result<(), String> {
+        let trail: Vec<Vec3> = view.frames[..=view.k]
+            .iter()
+            .map(|f| {
+                let s: ManipulationState = bytemuck::pod_read_unaligned(&f.state);
+                Vec3::from(s.hand) - TCP_OFFSET
+            })
+            .collect();
+        let f = view.frame();
+        let info = FrameInfo {
+            step: f.step,
+            reward: f.reward,
+            success: f.success,
+            trail: &trail,
+        };
+        draw(area, self.0, &view.state(), &info)
+    }
+}

@@ -3,6 +3,8 @@
 //! `env_sample_params`. Spec: README.md; GPU side: env.wgsl. Integer dynamics and exact
 //! float rewards: GPU and twin agree bit for bit.
 
+pub mod picture;
+
 use bytemuck::{Pod, Zeroable};
 
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};

@@ -104,3 +104,35 @@ where
     }
     Ok(())
 }
+
+/// A MinAtar game for `wgym render`: its observation grid.
+struct MinAtarPicture(&'static [&'static str]);
+
+/// The picture of a `*-MinAtar` id.
+pub fn for_env(id: &str) -> Option<Box<dyn crate::picture::Picture>> {
+    Some(Box::new(MinAtarPicture(channel_names(id)?)))
+}
+
+impl crate::picture::Picture for MinAtarPicture {
+    fn size(&self) -> (u32, u32) {
+        (560, 400)
+    }
+
+    fn delay_ms(&self) -> u32 {
+        100
+    }
+
+    fn draw(
+        &self,
+        area: &crate::picture::Area<'_>,
+        view: &crate::picture::View,
+    ) -> Result<(), String> {
+        let info = FrameInfo {
+            env_id: view.env_id,
+            step: view.frame().step,
+            reward: view.frame().reward,
+            episode_return: view.episode_return,
+        };
+        draw(area, self.0, view.obs, &info)
+    }
+}

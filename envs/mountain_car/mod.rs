@@ -2,6 +2,8 @@
 //! GPU side: env.wgsl, one file for both. Float dynamics: the GPU agrees with the twin
 //! within [`TOLERANCE`] per step.
 
+pub mod picture;
+
 use bytemuck::{Pod, Zeroable};
 
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};

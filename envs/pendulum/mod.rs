@@ -1,6 +1,8 @@
 //! Pendulum-v1 (gymnax, after gym's classic control). Spec: README.md; GPU side: env.wgsl.
 //! Float dynamics: the GPU agrees with the twin within [`TOLERANCE`] per step.
 
+pub mod picture;
+
 use std::f32::consts::PI;
 
 use bytemuck::{Pod, Zeroable};

@@ -3,6 +3,8 @@
 //! task: drawn per env on the GPU by `env_sample_params`. Spec: README.md; GPU side:
 //! env.wgsl. Float dynamics: the GPU agrees with the twin within [`TOLERANCE`].
 
+pub mod picture;
+
 use std::f32::consts::PI;
 
 use bytemuck::{Pod, Zeroable};

@@ -1,21 +1,19 @@
-//! `wgym render`: one episode of a manipulation task or a MinAtar game as an animated GIF or
-//! a PNG strip, driven by a checkpoint's policy (its mean or most likely action), the task's
-//! scripted policy (manipulation), or random actions.
+//! `wgym render`: one episode of an env with a picture (src/picture.rs lists them) as an
+//! animated GIF or a PNG strip, driven by a checkpoint's policy (its mean or most likely
+//! action), the env's scripted policy (manipulation), or random actions.
 
 use std::path::PathBuf;
 
-use glam::Vec3;
-use wgym::envs::manipulation::{picture, scripted, ManipulationState};
-use wgym::envs::minatar;
 use wgym::learn::checkpoint::Checkpoint;
 use wgym::learn::run::CHECKPOINT;
 use wgym::learn::PolicyNet;
+use wgym::picture;
 use wgym::render::Policy;
 use wgym::{rng, Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum PolicyKind {
-    /// The task's scripted policy (envs/manipulation/scripted.rs; Manipulation-* only).
+    /// The env's scripted policy (envs/manipulation/scripted.rs; Manipulation-* only).
     Scripted,
     /// Uniform random actions.
     Random,
@@ -23,7 +21,7 @@ pub enum PolicyKind {
 
 #[derive(clap::Args)]
 pub struct RenderArgs {
-    /// A Manipulation-* or *-MinAtar env id (default: the checkpoint's env).
+    /// An env id render draws (default: the checkpoint's env).
     #[arg(long, value_name = "ID")]
     pub env: Option<String>,
     /// A run directory (holding checkpoint.bin) or checkpoint file whose policy acts.
@@ -32,8 +30,8 @@ pub struct RenderArgs {
     /// The checkpoint's agent to show.
     #[arg(long, default_value_t = 0)]
     pub agent: u32,
-    /// Without a checkpoint: who acts (default: scripted for Manipulation-*, random for
-    /// the MinAtar games).
+    /// Without a checkpoint: who acts (default: scripted where the env has a scripted
+    /// policy, Manipulation-*, else random).
     #[arg(long, value_enum)]
     pub policy: Option<PolicyKind>,
     /// Output: .gif (animation) or .png (a strip of --frames frames).
@@ -124,119 +122,35 @@ pub fn run(args: RenderArgs) -> Result<()> {
             ))
         }
     };
-    if let Some(names) = minatar::picture::channel_names(&env_id) {
-        return run_minatar(&args, &env_id, names);
-    }
-    let task = env_id
-        .strip_prefix("Manipulation-")
-        .and_then(|name| {
-            wgym::envs::manipulation::TASKS
-                .into_iter()
-                .find(|t| t.name() == name)
-        })
-        .ok_or_else(|| {
-            let what = if source == "--env" {
-                env_id.clone()
-            } else {
-                format!("the run was trained on {env_id}")
-            };
-            Error::invalid(
-                source.clone(),
-                format!(
-                    "{what}: render draws the single-task Manipulation-* envs and the \
-                     *-MinAtar games (see `wgym envs`)"
-                ),
-            )
-        })?;
+    let picture = picture::for_env(&env_id).ok_or_else(|| {
+        let what = if source == "--env" {
+            env_id.clone()
+        } else {
+            format!("the run was trained on {env_id}")
+        };
+        Error::invalid(
+            source.clone(),
+            format!(
+                "{what}: render draws {}",
+                picture::drawable_ids().join(", ")
+            ),
+        )
+    })?;
     let env = wgym::make(&env_id)?;
+    let spec = env.spec();
     let mut policy: Box<Policy> = match (&args.checkpoint, args.policy) {
         (Some(run), _) => checkpoint_policy(run, &env_id, args.agent)?,
-        (None, None | Some(PolicyKind::Scripted)) => Box::new(move |obs: &[f32]| {
-            scripted::action(task, obs)
-                .iter()
-                .map(|v| v.to_bits())
-                .collect()
-        }),
-        (None, Some(PolicyKind::Random)) => {
-            let key = rng::key(args.seed ^ 0x5eed);
-            let mut t = 0u32;
-            Box::new(move |_: &[f32]| {
-                t += 1;
-                (0..4)
-                    .map(|k| (2.0 * rng::uniform(rng::fold(key, t), k) - 1.0).to_bits())
-                    .collect()
-            })
-        }
-    };
-    let (_, frames) = wgym::render::record(
-        env.as_ref(),
-        &env.default_params_bytes(),
-        args.seed,
-        args.steps,
-        policy.as_mut(),
-    );
-    let states: Vec<ManipulationState> = frames
-        .iter()
-        .map(|f| bytemuck::pod_read_unaligned(&f.state))
-        .collect();
-    let trail: Vec<Vec3> = states
-        .iter()
-        .map(|s| Vec3::from(s.hand) - wgym::envs::manipulation::TCP_OFFSET)
-        .collect();
-    let draw = |area: &plotters::drawing::DrawingArea<
-        plotters::backend::BitMapBackend<'_>,
-        plotters::coord::Shift,
-    >,
-                k: usize| {
-        let info = picture::FrameInfo {
-            step: frames[k].step,
-            reward: frames[k].reward,
-            success: frames[k].success,
-            trail: &trail[..=k],
-        };
-        picture::draw(area, task, &states[k], &info)
-    };
-    let first_success = frames.iter().position(|f| f.success);
-    let layout = wgym::render::Layout {
-        size: (640, 340),
-        every: args.every,
-        delay_ms: 40,
-        strip: args.frames,
-        first_success,
-    };
-    write_frames(&args.out, frames.len(), &layout, &draw)?;
-    let successes = frames.iter().filter(|f| f.success).count();
-    let first = first_success.map(|k| frames[k].step);
-    println!(
-        "{env_id}: {} steps, return {:.1}, {successes} successful steps (first at {}); wrote {}",
-        frames.len() - 1,
-        frames.iter().map(|f| f.reward).sum::<f32>(),
-        first.map_or("-".to_string(), |s| s.to_string()),
-        args.out.display()
-    );
-    Ok(())
-}
-
-/// A MinAtar game: the observation grid of every frame, coloured by channel.
-fn run_minatar(args: &RenderArgs, env_id: &str, names: &'static [&'static str]) -> Result<()> {
-    let env = wgym::make(env_id)?;
-    let num_actions = env.spec().num_actions;
-    let mut policy: Box<Policy> = match (&args.checkpoint, args.policy) {
-        (Some(run), _) => checkpoint_policy(run, env_id, args.agent)?,
-        (None, Some(PolicyKind::Scripted)) => {
-            return Err(Error::invalid(
+        (None, Some(PolicyKind::Scripted)) => picture.scripted().ok_or_else(|| {
+            Error::invalid(
                 "--policy",
                 format!("{env_id} has no scripted policy: use --policy random or --checkpoint RUN"),
-            ))
-        }
-        (None, None | Some(PolicyKind::Random)) => {
-            let key = rng::key(args.seed ^ 0x5eed);
-            let mut t = 0u32;
-            Box::new(move |_: &[f32]| {
-                t += 1;
-                vec![rng::below(rng::fold(key, t), 0, num_actions)]
-            })
-        }
+            )
+        })?,
+        (None, None) => match picture.scripted() {
+            Some(scripted) => scripted,
+            None => random_policy(&spec, args.seed),
+        },
+        (None, Some(PolicyKind::Random)) => random_policy(&spec, args.seed),
     };
     let (params, frames) = wgym::render::record(
         env.as_ref(),
@@ -248,7 +162,7 @@ fn run_minatar(args: &RenderArgs, env_id: &str, names: &'static [&'static str]) 
     let observations: Vec<Vec<f32>> = frames
         .iter()
         .map(|f| {
-            let mut obs = vec![0.0; env.spec().obs_dim as usize];
+            let mut obs = vec![0.0; spec.obs_dim as usize];
             env.observe_bytes(&f.state, &params, &mut obs);
             obs
         })
@@ -260,34 +174,58 @@ fn run_minatar(args: &RenderArgs, env_id: &str, names: &'static [&'static str]) 
             Some(*sum)
         })
         .collect();
-    let draw = |area: &plotters::drawing::DrawingArea<
-        plotters::backend::BitMapBackend<'_>,
-        plotters::coord::Shift,
-    >,
-                k: usize| {
-        let info = minatar::picture::FrameInfo {
-            env_id,
-            step: frames[k].step,
-            reward: frames[k].reward,
+    let draw = |area: &picture::Area<'_>, k: usize| {
+        let view = picture::View {
+            env_id: &env_id,
+            params: &params,
+            frames: &frames,
+            k,
+            obs: &observations[k],
             episode_return: returns[k],
         };
-        minatar::picture::draw(area, names, &observations[k], &info)
+        picture.draw(area, &view)
     };
+    let first_success = frames.iter().position(|f| f.success);
     let layout = wgym::render::Layout {
-        size: (560, 400),
+        size: picture.size(),
         every: args.every,
-        delay_ms: 100,
+        delay_ms: picture.delay_ms(),
         strip: args.frames,
-        first_success: None,
+        first_success,
     };
     write_frames(&args.out, frames.len(), &layout, &draw)?;
+    let successes = match first_success {
+        Some(k) => format!(
+            ", {} successful steps (first at {})",
+            frames.iter().filter(|f| f.success).count(),
+            frames[k].step
+        ),
+        None => String::new(),
+    };
     println!(
-        "{env_id}: {} steps, return {}; wrote {}",
+        "{env_id}: {} steps, return {:.1}{successes}; wrote {}",
         frames.len() - 1,
         returns.last().copied().unwrap_or(0.0),
         args.out.display()
     );
     Ok(())
+}
+
+/// Uniform random actions: an action index, or each action dimension in [-1, 1].
+fn random_policy(spec: &wgym::env::EnvSpec, seed: u32) -> Box<Policy> {
+    let key = rng::key(seed ^ 0x5eed);
+    let (num_actions, action_dim) = (spec.num_actions, spec.action_dim);
+    let mut t = 0u32;
+    Box::new(move |_: &[f32]| {
+        t += 1;
+        if action_dim > 0 {
+            (0..action_dim)
+                .map(|k| (2.0 * rng::uniform(rng::fold(key, t), k) - 1.0).to_bits())
+                .collect()
+        } else {
+            vec![rng::below(rng::fold(key, t), 0, num_actions)]
+        }
+    })
 }
 
 /// [`wgym::render::write`] with a progress bar over the frames drawn.
