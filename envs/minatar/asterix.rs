@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_common, executed_action, put, COMMON_WGSL};
+use super::{check_common, executed_action, put};
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
 use crate::rng::{self, Key};
 
@@ -105,21 +105,15 @@ impl EnvKernel for Asterix {
     }
 
     fn wgsl(&self) -> EnvWgsl {
-        EnvWgsl {
-            file: "envs/minatar/asterix.wgsl",
-            text: include_str!("asterix.wgsl"),
-            consts: vec![
-                ("NUM_ACTIONS", NUM_ACTIONS),
-                ("OBS_DIM", 100 * CHANNELS),
-                ("OBS_DENSE", 0),
-                ("CHANNELS", CHANNELS),
-            ],
-            prelude: COMMON_WGSL.into(),
-            tables: Vec::new(),
+        super::game_wgsl(
+            "envs/minatar/asterix.wgsl",
+            include_str!("asterix.wgsl"),
+            CHANNELS,
+            NUM_ACTIONS,
             // The drivers' zeroing of obs and final obs, the slot loops of a step and two
             // observations, and rng_below's retries.
-            loop_iterations: 2 * 100 * CHANNELS + 6 * 8 + 6 * 16,
-        }
+            2 * 100 * CHANNELS + 6 * 8 + 6 * 16,
+        )
     }
 
     fn default_params(&self) -> AsterixParams {

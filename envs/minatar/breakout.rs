@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_common, executed_action, put, put_row, COMMON_WGSL};
+use super::{check_common, executed_action, put, put_row};
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
 use crate::learn::TrainConfig;
 use crate::rng::{self, Key};
@@ -74,21 +74,15 @@ impl EnvKernel for Breakout {
     }
 
     fn wgsl(&self) -> EnvWgsl {
-        EnvWgsl {
-            file: "envs/minatar/breakout.wgsl",
-            text: include_str!("breakout.wgsl"),
-            consts: vec![
-                ("NUM_ACTIONS", NUM_ACTIONS),
-                ("OBS_DIM", 100 * CHANNELS),
-                ("OBS_DENSE", 0),
-                ("CHANNELS", CHANNELS),
-            ],
-            prelude: COMMON_WGSL.into(),
-            tables: Vec::new(),
+        super::game_wgsl(
+            "envs/minatar/breakout.wgsl",
+            include_str!("breakout.wgsl"),
+            CHANNELS,
+            NUM_ACTIONS,
             // The drivers' zeroing of obs and final obs, the brick rows' bits in two
             // observations, and rng_below's retries.
-            loop_iterations: 2 * 100 * CHANNELS + 2 * 30 + 16,
-        }
+            2 * 100 * CHANNELS + 2 * 30 + 16,
+        )
     }
 
     fn default_params(&self) -> BreakoutParams {

@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_common, executed_action, put, COMMON_WGSL};
+use super::{check_common, executed_action, put};
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
 use crate::rng::{self, Key};
 
@@ -81,21 +81,15 @@ impl EnvKernel for Freeway {
     }
 
     fn wgsl(&self) -> EnvWgsl {
-        EnvWgsl {
-            file: "envs/minatar/freeway.wgsl",
-            text: include_str!("freeway.wgsl"),
-            consts: vec![
-                ("NUM_ACTIONS", NUM_ACTIONS),
-                ("OBS_DIM", 100 * CHANNELS),
-                ("OBS_DENSE", 0),
-                ("CHANNELS", CHANNELS),
-            ],
-            prelude: COMMON_WGSL.into(),
-            tables: Vec::new(),
+        super::game_wgsl(
+            "envs/minatar/freeway.wgsl",
+            include_str!("freeway.wgsl"),
+            CHANNELS,
+            NUM_ACTIONS,
             // The drivers' zeroing of obs and final obs, the cars in step, reset and observe,
             // and rng_below's retries.
-            loop_iterations: 2 * 100 * CHANNELS + 4 * 8 + 2 * 16 * 16,
-        }
+            2 * 100 * CHANNELS + 4 * 8 + 2 * 16 * 16,
+        )
     }
 
     fn default_params(&self) -> FreewayParams {

@@ -9,6 +9,7 @@ pub mod freeway;
 pub mod picture;
 pub mod space_invaders;
 
+use crate::env::EnvWgsl;
 use crate::rng::{self, Key};
 
 /// Grid side of every MinAtar observation.
@@ -64,4 +65,29 @@ pub fn check_common(max_steps: u32, sticky_action_prob: f32) -> Result<(), Strin
 pub(crate) fn binary_obs_bounds(channels: u32) -> (Vec<f32>, Vec<f32>) {
     let n = 100 * channels as usize;
     (vec![0.0; n], vec![1.0; n])
+}
+
+/// A game's WGSL: its file after the helpers every game shares (`common.wgsl`, in the
+/// prelude), with the consts the drivers and the helpers read. `loop_iterations` bounds one
+/// step's loops (see [`EnvWgsl::loop_iterations`]).
+pub(crate) fn game_wgsl(
+    file: &'static str,
+    text: &'static str,
+    channels: u32,
+    num_actions: u32,
+    loop_iterations: u32,
+) -> EnvWgsl {
+    EnvWgsl {
+        file,
+        text,
+        consts: vec![
+            ("NUM_ACTIONS", num_actions),
+            ("OBS_DIM", 100 * channels),
+            ("OBS_DENSE", 0),
+            ("CHANNELS", channels),
+        ],
+        prelude: COMMON_WGSL.into(),
+        tables: Vec::new(),
+        loop_iterations,
+    }
 }

@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{check_common, executed_action, put, put_row, COMMON_WGSL};
+use super::{check_common, executed_action, put, put_row};
 use crate::env::{EnvKernel, EnvSpec, EnvWgsl, StepOut};
 use crate::learn::TrainConfig;
 use crate::rng::Key;
@@ -83,21 +83,15 @@ impl EnvKernel for SpaceInvaders {
     }
 
     fn wgsl(&self) -> EnvWgsl {
-        EnvWgsl {
-            file: "envs/minatar/space_invaders.wgsl",
-            text: include_str!("space_invaders.wgsl"),
-            consts: vec![
-                ("NUM_ACTIONS", NUM_ACTIONS),
-                ("OBS_DIM", 100 * CHANNELS),
-                ("OBS_DENSE", 0),
-                ("CHANNELS", CHANNELS),
-            ],
-            prelude: COMMON_WGSL.into(),
-            tables: Vec::new(),
+        super::game_wgsl(
+            "envs/minatar/space_invaders.wgsl",
+            include_str!("space_invaders.wgsl"),
+            CHANNELS,
+            NUM_ACTIONS,
             // The drivers' zeroing of obs and final obs, the row loops of a step (with the
             // target search), and the set cells of two observations.
-            loop_iterations: 2 * 100 * CHANNELS + 8 * 10 + 2 * (40 + 4 * 100),
-        }
+            2 * 100 * CHANNELS + 8 * 10 + 2 * (40 + 4 * 100),
+        )
     }
 
     fn default_params(&self) -> SpaceInvadersParams {
