@@ -16,6 +16,42 @@ fn ok(args: &[&str]) -> String {
 }
 
 /// Pixels of `colour` in an image.
+/// Train a tiny run of `env` with `config` in `dir/run`, then render `steps` steps of its policy
+/// into a `frames`-frame PNG strip: the strip's path and what render printed.
+fn render_trained(
+    dir: &std::path::Path,
+    env: &str,
+    config: &str,
+    steps: u32,
+    frames: u32,
+) -> (std::path::PathBuf, String) {
+    let run = dir.join("run");
+    let config_path = dir.join("small.toml");
+    std::fs::write(&config_path, config).unwrap();
+    ok(&[
+        "train",
+        "--env",
+        env,
+        "--config",
+        config_path.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let png = dir.join("policy.png");
+    let said = ok(&[
+        "render",
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap(),
+        "--steps",
+        &steps.to_string(),
+        "--frames",
+        &frames.to_string(),
+    ]);
+    (png, said)
+}
+
 fn count(image: &image::RgbImage, colour: [u8; 3]) -> usize {
     image.pixels().filter(|p| p.0 == colour).count()
 }
@@ -69,34 +105,9 @@ fn scripted_episodes_render_as_png_strips_and_gifs() {
 #[test]
 fn a_trained_checkpoint_renders_its_policy() {
     let dir = scratch("checkpoint");
+    let config = "envs = 8\nsteps = 32\nupdates = 2\nminibatches = 2\nepochs = 1\n[network]\nhidden = [16]\n";
+    let (png, said) = render_trained(&dir, "Manipulation-push", config, 30, 2);
     let run = dir.join("run");
-    let config = dir.join("small.toml");
-    std::fs::write(
-        &config,
-        "envs = 8\nsteps = 32\nupdates = 2\nminibatches = 2\nepochs = 1\n[network]\nhidden = [16]\n",
-    )
-    .unwrap();
-    ok(&[
-        "train",
-        "--env",
-        "Manipulation-push",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        run.to_str().unwrap(),
-    ]);
-    let png = dir.join("policy.png");
-    let said = ok(&[
-        "render",
-        "--checkpoint",
-        run.to_str().unwrap(),
-        "--out",
-        png.to_str().unwrap(),
-        "--steps",
-        "30",
-        "--frames",
-        "2",
-    ]);
     assert!(said.starts_with("Manipulation-push: 30 steps"), "{said}");
     assert_eq!(
         image::open(&png).unwrap().to_rgb8().dimensions(),
@@ -252,34 +263,13 @@ fn grid_worlds_and_classic_control_render_random_play() {
 #[test]
 fn a_trained_grid_world_checkpoint_renders_its_policy() {
     let dir = scratch("grid-checkpoint");
-    let run = dir.join("run");
-    let config = dir.join("small.toml");
-    std::fs::write(
-        &config,
-        "envs = 8\nsteps = 16\nupdates = 1\nminibatches = 2\nepochs = 1\n[network]\nhidden = [8]\n",
-    )
-    .unwrap();
-    ok(&[
-        "train",
-        "--env",
+    let (png, said) = render_trained(
+        &dir,
         "FourRooms-misc",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        run.to_str().unwrap(),
-    ]);
-    let png = dir.join("policy.png");
-    let said = ok(&[
-        "render",
-        "--checkpoint",
-        run.to_str().unwrap(),
-        "--out",
-        png.to_str().unwrap(),
-        "--steps",
-        "10",
-        "--frames",
-        "3",
-    ]);
+        "envs = 8\nsteps = 16\nupdates = 1\nminibatches = 2\nepochs = 1\n[network]\nhidden = [8]\n",
+        10,
+        3,
+    );
     assert!(said.starts_with("FourRooms-misc: 10 steps"), "{said}");
     let strip = image::open(&png).unwrap().to_rgb8();
     assert_eq!(strip.dimensions(), (3 * 480, 400));
